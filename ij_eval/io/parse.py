@@ -1,0 +1,202 @@
+"""Parse text columns into their schema types, reporting every value that does not parse.
+
+Dates: ISO (``2024-03-31``, optionally with a time) and UK day-first (``31/03/2024``). A slash
+column whose values never show which part is the day (every part 12 or less) is refused unless
+the config says ``date_order = "day-first"``; a column that looks month-first (US) or mixes the
+two is refused; Excel serial day numbers (``45383``) are refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ij_eval.errors import Problem
+from ij_eval.io.tables import ROW
+from ij_eval.schema import Column
+
+SHOW = 5  # row numbers and values shown per problem
+
+_TRUE = ["true", "t", "yes", "y", "1", "1.0"]
+_FALSE = ["false", "f", "no", "n", "0", "0.0"]
+_ISO = r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$"
+_SLASH = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+_SHORT_YEAR = r"^\d{1,2}[/-]\d{1,2}[/-]\d{2}(?:\s.*)?$"
+_SERIAL = r"^\d{4,5}(?:\.\d+)?$"
+_MONTH = r"^(\d{4})-(\d{2})$"
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a column came from, for locating problems."""
+
+    table: str
+    file: str
+
+
+def located(frame: pl.DataFrame, mask: pl.Series, values: pl.Series | None, where: Where,
+            column: str, rule: str, *, level: str = "error", hint: str = "") -> Problem | None:
+    """A :class:`Problem` for the rows where ``mask`` is true (``None`` if there are none)."""
+    mask = mask.fill_null(False)
+    n = int(mask.sum())
+    if n == 0:
+        return None
+    rows = tuple(int(r) for r in frame[ROW].filter(mask).head(SHOW))
+    shown: tuple[str, ...] = ()
+    if values is not None:
+        shown = tuple("" if v is None else str(v) for v in values.filter(mask).head(SHOW))
+    return Problem(level, where.table, where.file, column, rule, n, rows, shown, hint)
+
+
+def null_where(s: pl.Series, mask: pl.Series) -> pl.Series:
+    """``s`` with nulls where ``mask`` is true."""
+    return pl.select(pl.when(mask.fill_null(False)).then(None).otherwise(s).alias(s.name)).to_series()
+
+
+def clean_text(s: pl.Series) -> pl.Series:
+    """Trim whitespace; empty strings become null."""
+    s = s.cast(pl.String).str.strip_chars()
+    return pl.Series(s.name, s, dtype=pl.String).replace("", None)
+
+
+def _code(s: pl.Series) -> pl.Series:
+    """Category and ordinal labels: lower case, spaces and dashes as underscores."""
+    return s.str.to_lowercase().str.replace_all(r"[\s\-]+", "_").str.replace_all("'", "")
+
+
+def _dates(s: pl.Series, column: Column, date_order: str) -> tuple[pl.Series, str, str]:
+    """Parse a date/datetime column; return (typed, rule for bad values, hint) or a column rule."""
+    iso = s.str.extract_groups(_ISO)
+    slash = s.str.extract_groups(_SLASH)
+    is_slash = slash.struct.field("1").is_not_null()
+    first = slash.struct.field("1").cast(pl.Int32)
+    second = slash.struct.field("2").cast(pl.Int32)
+    day_first_evidence = bool((is_slash & (first > 12)).any())
+    month_first_evidence = bool((is_slash & (second > 12) & (first <= 12)).any())
+    column_rule = ""
+    if is_slash.any():
+        if day_first_evidence and month_first_evidence:
+            column_rule = "mixes day-first (dd/mm/yyyy) and month-first (mm/dd/yyyy) dates"
+        elif month_first_evidence:
+            column_rule = "dates look month-first (US mm/dd/yyyy); UK day-first dd/mm/yyyy expected"
+        elif not day_first_evidence and date_order != "day-first":
+            column_rule = ("ambiguous dates: every dd/mm/yyyy value could also be read as mm/dd/yyyy "
+                           "(no day above 12)")
+    day = pl.when(is_slash).then(first).otherwise(iso.struct.field("3").cast(pl.Int32))
+    month = pl.when(is_slash).then(second).otherwise(iso.struct.field("2").cast(pl.Int32))
+    year = pl.when(is_slash).then(slash.struct.field("3")).otherwise(iso.struct.field("1"))
+    hour = pl.when(is_slash).then(slash.struct.field("4")).otherwise(iso.struct.field("4"))
+    minute = pl.when(is_slash).then(slash.struct.field("5")).otherwise(iso.struct.field("5"))
+    second_ = pl.when(is_slash).then(slash.struct.field("6")).otherwise(iso.struct.field("6"))
+    parts = pl.DataFrame({"s": s}).with_columns(
+        y=year.cast(pl.Int32), m=month, d=day,
+        H=hour.cast(pl.Int32).fill_null(0), M=minute.cast(pl.Int32).fill_null(0),
+        S=second_.cast(pl.Int32).fill_null(0),
+    )
+    iso_text = pl.format(
+        "{}-{}-{} {}:{}:{}",
+        pl.col("y").cast(pl.String).str.zfill(4), pl.col("m").cast(pl.String).str.zfill(2),
+        pl.col("d").cast(pl.String).str.zfill(2), pl.col("H").cast(pl.String).str.zfill(2),
+        pl.col("M").cast(pl.String).str.zfill(2), pl.col("S").cast(pl.String).str.zfill(2),
+    )
+    typed = parts.select(iso_text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False).alias("t"))["t"]
+    if column.type == "date":
+        typed = typed.dt.date()
+    return typed.alias(column.name), column_rule, ""
+
+
+def parse_column(raw: pl.DataFrame, column: Column, where: Where, *,
+                 date_order: str = "auto") -> tuple[pl.Series, list[Problem]]:
+    """Typed values of ``column`` (null where empty or unparsable) and the problems found."""
+    text = clean_text(raw[column.name])
+    problems: list[Problem] = []
+
+    def bad(typed: pl.Series, rule: str, hint: str = "") -> None:
+        p = located(raw, text.is_not_null() & typed.is_null(), text, where, column.name, rule, hint=hint)
+        if p:
+            problems.append(p)
+
+    kind = column.type
+    if kind == "string":
+        typed = text
+    elif kind == "category":
+        typed = _code(text)
+        allowed = pl.Series(list(column.values), dtype=pl.String)
+        unknown = typed.is_not_null() & ~typed.is_in(allowed)
+        p = located(raw, unknown, text, where, column.name, "value not in the allowed list",
+                    hint="use one of: " + ", ".join(column.values))
+        if p:
+            problems.append(p)
+        typed = null_where(typed, unknown)
+    elif kind == "ordinal":
+        code = _code(text)
+        labels = list(column.levels)
+        by_label = code.replace_strict(labels, list(range(1, len(labels) + 1)), default=None,
+                                       return_dtype=pl.Int8)
+        by_number = code.cast(pl.Int8, strict=False)
+        by_number = null_where(by_number, ~by_number.is_between(1, len(labels)))
+        typed = by_label.fill_null(by_number).alias(column.name)
+        bad(typed, f"not one of the {len(labels)} answer levels",
+            "use a label (" + ", ".join(labels) + f") or its number 1-{len(labels)}")
+    elif kind == "integer":
+        whole = text.str.replace(r"\.0+$", "").str.replace_all(",", "")
+        typed = whole.cast(pl.Int64, strict=False)
+        bad(typed, "not a whole number")
+    elif kind in ("number", "money"):
+        num = text.str.replace_all(",", "")
+        if kind == "money":
+            num = num.str.replace(r"^£\s*", "").str.replace(r"^-£\s*", "-")
+        typed = num.cast(pl.Float64, strict=False)
+        bad(typed, "not a number" if kind == "number" else "not an amount of money",
+            "write amounts like 1250.50 or £1,250.50" if kind == "money" else "")
+    elif kind == "boolean":
+        low = text.str.to_lowercase()
+        typed = low.replace_strict(_TRUE + _FALSE, [True] * len(_TRUE) + [False] * len(_FALSE),
+                                   default=None, return_dtype=pl.Boolean)
+        bad(typed, "not true or false", "use true/false, yes/no, y/n or 1/0")
+    elif kind in ("date", "datetime"):
+        serial = text.str.contains(_SERIAL)
+        short = text.str.contains(_SHORT_YEAR)
+        for mask, rule, hint in (
+            (serial, "looks like Excel serial day numbers, not dates",
+             "format the column as dates in Excel (or write them as yyyy-mm-dd) before saving"),
+            (short, "two-digit year", "write years in full: dd/mm/yyyy or yyyy-mm-dd"),
+        ):
+            p = located(raw, mask, text, where, column.name, rule, hint=hint)
+            if p:
+                problems.append(p)
+        usable = null_where(text, serial | short)
+        typed, column_rule, _ = _dates(usable, column, date_order)
+        if column_rule:
+            slashed = usable.str.contains("/")
+            problems.append(located(
+                raw, slashed, text, where, column.name, column_rule,
+                hint='write dates as yyyy-mm-dd, or if they are day-first set [data] date_order = '
+                     '"day-first" in the config' if "ambiguous" in column_rule
+                else "write dates as dd/mm/yyyy or yyyy-mm-dd throughout",
+            ))
+            typed = null_where(typed, slashed)
+        else:
+            p = located(raw, usable.is_not_null() & typed.is_null(), text, where, column.name,
+                        "not a valid date" if kind == "date" else "not a valid date and time",
+                        hint="use yyyy-mm-dd or dd/mm/yyyy" + (" with an optional hh:mm" if kind == "datetime" else ""))
+            if p:
+                problems.append(p)
+    elif kind == "month":
+        month = text.str.extract_groups(_MONTH)
+        as_month = (month.struct.field("1") + "-" + month.struct.field("2") + "-01").str.to_date(
+            "%Y-%m-%d", strict=False)
+        rest = null_where(text, as_month.is_not_null())
+        dated, column_rule, _ = _dates(rest, Column(column.name, "date"), date_order)
+        typed = as_month.fill_null(dated.dt.truncate("1mo")).alias(column.name)
+        bad(typed, "not a month", "write months as yyyy-mm")
+        if column_rule:
+            problems.append(Problem("error", where.table, where.file, column.name, column_rule))
+    elif kind == "list":
+        typed = text.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
+            pl.element().filter(pl.element() != ""))
+    else:  # pragma: no cover - schema.py rejects unknown types
+        raise ValueError(kind)
+    problems = [p for p in problems if p]
+    return typed.alias(column.name), problems
