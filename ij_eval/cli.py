@@ -1,0 +1,173 @@
+"""The ``ij-eval`` command line: parse arguments, call the library, turn domain errors into exit codes.
+
+Exit codes: 0 success; 1 validation found errors; 2 any other problem with the input, config or
+environment (message on stderr, no traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ij_eval import __version__
+from ij_eval.errors import IJEvalError, InputError, ValidationFailed
+
+DEFAULT_CONFIG = "evaluation.toml"
+
+
+def _config_path(args: argparse.Namespace) -> Path | None:
+    if args.config:
+        return Path(args.config)
+    candidate = Path(args.data_dir) / DEFAULT_CONFIG
+    return candidate if candidate.is_file() else None
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ij_eval.config import load_config
+    from ij_eval.validation import validate_folder
+
+    report = validate_folder(args.data_dir, load_config(_config_path(args)))
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ij_eval.config import load_config
+    from ij_eval.pipeline import run_pipeline
+    from ij_eval.progress import Progress
+
+    path = _config_path(args)
+    if path is None:
+        raise IJEvalError(f"no config: pass --config FILE or put {DEFAULT_CONFIG} in {args.data_dir}")
+    run_pipeline(args.data_dir, load_config(path), args.out, only=args.only, progress=Progress(args.quiet))
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from ij_eval.synth import write_synthetic
+
+    summary = write_synthetic(args.out, scenario=args.scenario, seed=args.seed, scale=args.scale)
+    for name, n in summary.rows.items():
+        print(f"  {name}: {n:,} rows")
+    print(f"synthetic data ({summary.scenario}, seed {summary.seed}, scale {summary.scale}) written to {args.out}")
+    return 0
+
+
+def cmd_pseudonymise(args: argparse.Namespace) -> int:
+    from ij_eval.pseudonymise import pseudonymise_folder
+
+    result = pseudonymise_folder(args.in_dir, args.out_dir, key_file=args.key_file)
+    print(result.describe())
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ij_eval.report import build_report
+
+    for path in build_report(args.results):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ij_eval.config import load_config
+    from ij_eval.pipeline import run_pipeline
+    from ij_eval.progress import Progress
+    from ij_eval.report import build_report
+    from ij_eval.synth import write_synthetic
+
+    out = Path(args.out)
+    progress = Progress(args.quiet)
+    data_dir, results = out / "data", out / "results"
+    with progress.stage("synth", f"writing synthetic data (seed {args.seed}, scale {args.scale}) to {data_dir}"):
+        write_synthetic(data_dir, seed=args.seed, scale=args.scale)
+    run_pipeline(data_dir, load_config(data_dir / DEFAULT_CONFIG), results, progress=progress)
+    for path in build_report(results):
+        progress.say(f"wrote {path}")
+    print(f"demo evaluation (SYNTHETIC DATA) in {out}: data/, results/, results/report/")
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from ij_eval.dictionary import write_docs
+
+    out = Path(args.out_dir)
+    for path in write_docs(out / "templates", out / "DATA_DICTIONARY.md"):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ij-eval", description="Independent evaluation of police Immediate Justice schemes.")
+    parser.add_argument("--version", action="version", version=f"ij-eval {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a data folder against the schemas and cross-table rules")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--config", metavar="FILE", help=f"evaluation config (default: DATA_DIR/{DEFAULT_CONFIG})")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="validate, run every strand whose inputs are present, write the results store")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--config", metavar="FILE", help=f"evaluation config (default: DATA_DIR/{DEFAULT_CONFIG})")
+    p.add_argument("--out", required=True, metavar="OUT", help="results store folder (replaced when complete)")
+    p.add_argument("--only", nargs="+", metavar="STRAND", help="run only these strands")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("synth", help="write a synthetic input folder with known true effects")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--scenario", default="default", metavar="NAME")
+    p.add_argument("--seed", type=int, default=20231001, metavar="N")
+    p.add_argument("--scale", type=int, default=1, metavar="K", help="multiply volumes (43 = national)")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("pseudonymise", help="replace person identifiers with a keyed hash and drop direct identifiers")
+    p.add_argument("in_dir", metavar="IN_DIR")
+    p.add_argument("out_dir", metavar="OUT_DIR")
+    p.add_argument("--key-file", metavar="FILE",
+                   help="file holding the secret key (default: the IJ_EVAL_PSEUDONYMISATION_KEY environment variable)")
+    p.set_defaults(func=cmd_pseudonymise)
+
+    p = sub.add_parser("report", help="build the report from a results store")
+    p.add_argument("results", metavar="OUT_DIR", help="a results store written by `ij-eval run`")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("demo", help="synthetic data -> every analysis -> report, in one go")
+    p.add_argument("--out", default="outputs/demo", metavar="DIR")
+    p.add_argument("--seed", type=int, default=20231001, metavar="N")
+    p.add_argument("--scale", type=int, default=1, metavar="K")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("templates", help="write blank CSV templates and the data dictionary for a force analyst")
+    p.add_argument("out_dir", metavar="OUT_DIR")
+    p.set_defaults(func=cmd_templates)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationFailed as exc:
+        for problem in sorted(exc.problems, key=lambda p: p.level != "error"):
+            if problem.level != "info":
+                print(problem.describe(), file=sys.stderr)
+        print(f"ij-eval: {exc}; nothing was written", file=sys.stderr)
+        return 1
+    except InputError as exc:
+        print(f"ij-eval: {exc}", file=sys.stderr)
+        return 2
+    except IJEvalError as exc:
+        print(f"ij-eval: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ij-eval: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,215 @@
+"""validate → intake → strands → results store, with the manifest.
+
+One referral can be followed from here: ``load_tables`` reads and checks it, ``_intake`` keeps it
+or lists it in exclusions with a reason, each strand uses the clean tables, and the store writes
+what the strands return.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType, ModuleType
+from typing import Any
+
+import polars as pl
+
+from ij_eval import __version__
+from ij_eval.config import EvaluationConfig
+from ij_eval.errors import IJEvalError
+from ij_eval.io import store
+from ij_eval.io.tables import ROW
+from ij_eval.progress import Progress
+from ij_eval.strands import STRANDS
+from ij_eval.strands.base import EXCLUSION_COLUMNS, StrandResult, empty_exclusions
+from ij_eval.validation import POLICE_UK_DIR, Table, ValidationReport, load_tables
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The clean tables a strand receives (each frame keeps ``__row``, the file row number)."""
+
+    tables: Mapping[str, Table]
+    asb_area_counts: pl.DataFrame | None = None  # area_id, period, count from data.police.uk files
+
+    def has(self, name: str) -> bool:
+        return name in self.tables or (name == "asb_counts" and self.asb_area_counts is not None)
+
+    def frame(self, name: str) -> pl.DataFrame:
+        return self.tables[name].frame
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    out: Path
+    ran: tuple[str, ...]
+    skipped: Mapping[str, str]
+    rows: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+
+def _exclusions(table: Table, mask: pl.Series, stage: str, reason: str, key: str) -> pl.DataFrame:
+    rows = table.frame.filter(mask)
+    return pl.DataFrame({
+        "table": [table.name] * rows.height, "file": [table.file] * rows.height, "row": rows[ROW],
+        "record_id": rows[key].cast(pl.String), "stage": [stage] * rows.height,
+        "reason": [reason] * rows.height, "n": [1] * rows.height,
+    }, schema=EXCLUSION_COLUMNS)
+
+
+def _intake(report: ValidationReport, config: EvaluationConfig) -> tuple[Inputs, pl.DataFrame, dict]:
+    """Apply the analysis period and place data.police.uk records in areas; list what is left out."""
+    tables = dict(report.tables)
+    excluded = [empty_exclusions()]
+    out_of_scope: dict[str, int] = {}
+    start, end = config.data.period_start, config.data.period_end
+    if start or end:
+        referrals = tables["referrals"]
+        date = referrals.frame["referral_date"]
+        outside = pl.Series([False] * len(date))
+        if start:
+            outside = outside | (date < start)
+        if end:
+            outside = outside | (date > end)
+        excluded.append(_exclusions(referrals, outside, "intake",
+                                    f"referral date outside the analysis period ({start or '…'} to {end or '…'})",
+                                    "referral_id"))
+        tables["referrals"] = Table(referrals.name, referrals.path, referrals.frame.filter(~outside),
+                                    referrals.encoding, referrals.covariates, referrals.ignored_columns)
+    asb_area_counts = None
+    if report.police_uk is not None:
+        from ij_eval.io.police_uk import asb_by_area
+
+        placed = asb_by_area(report.police_uk, tables["areas"].frame)
+        asb_area_counts = placed.counts
+        unplaced = placed.unplaced
+        excluded.append(pl.DataFrame({
+            "table": ["police_uk"] * unplaced.height, "file": [POLICE_UK_DIR] * unplaced.height,
+            "row": pl.Series([None] * unplaced.height, dtype=pl.Int64),
+            "record_id": (unplaced["lsoa_code"].fill_null("(none)") + " "
+                          + unplaced["period"].dt.strftime("%Y-%m")),
+            "stage": ["intake"] * unplaced.height, "reason": unplaced["reason"],
+            "n": unplaced["count"].cast(pl.Int64),
+        }, schema=EXCLUSION_COLUMNS))
+        out_of_scope["police_uk"] = report.police_uk.rows_not_asb
+    return Inputs(MappingProxyType(tables), asb_area_counts), pl.concat(excluded), out_of_scope
+
+
+def _select(only: Sequence[str] | None, strands: Sequence[ModuleType]) -> list[ModuleType]:
+    if not only:
+        return list(strands)
+    known = {s.NAME: s for s in strands}
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        raise IJEvalError(f"unknown strand {', '.join(unknown)} (known: {', '.join(known)})")
+    return [s for s in strands if s.NAME in only]
+
+
+def _manifest_inputs(report: ValidationReport, exclusions: pl.DataFrame,
+                     out_of_scope: dict[str, int]) -> dict[str, Any]:
+    intake = exclusions.filter(pl.col("stage") == "intake").group_by("table").agg(pl.col("n").sum())
+    excluded = dict(zip(intake["table"], intake["n"], strict=True))
+    inputs: dict[str, Any] = {}
+    for name, table in report.tables.items():
+        read = table.n_rows
+        n_excluded = int(excluded.get(name, 0))
+        inputs[name] = {"file": table.file, "sha256": store.sha256(table.path), "encoding": table.encoding,
+                        "rows_read": read, "rows_excluded": n_excluded, "rows_used": read - n_excluded,
+                        "covariates": list(table.covariates), "ignored_columns": list(table.ignored_columns)}
+    if report.police_uk is not None:
+        p = report.police_uk
+        n_excluded = int(excluded.get("police_uk", 0))
+        inputs["police_uk"] = {
+            "files": {str(Path(f).relative_to(report.data_dir)): store.sha256(Path(f)) for f in p.files},
+            "rows_read": p.rows_read, "rows_out_of_scope": out_of_scope["police_uk"],
+            "out_of_scope_reason": "not anti-social behaviour (Crime type is not 'Anti-social behaviour')",
+            "rows_excluded": n_excluded, "rows_used": p.rows_asb - n_excluded,
+        }
+    return inputs
+
+
+def run_pipeline(data_dir: str | Path, config: EvaluationConfig, out: str | Path, *,
+                 only: Sequence[str] | None = None, progress: Progress | None = None,
+                 strands: Sequence[ModuleType] = STRANDS) -> RunSummary:
+    """Validate ``data_dir``, run each strand whose inputs are present and write the results store."""
+    progress = progress or Progress(quiet=True)
+    selected = _select(only, strands)
+    with progress.stage("validate", f"validating {data_dir}"):
+        report = load_tables(data_dir, config)
+    for w in report.warnings:
+        progress.say(w.describe())
+    with progress.stage("intake", "applying the analysis period and placing records in areas"):
+        inputs, exclusions, out_of_scope = _intake(report, config)
+    results: dict[str, StrandResult] = {}
+    skipped: dict[str, str] = {}
+    for strand in selected:
+        missing = [t for t in strand.REQUIRES if not inputs.has(t)]
+        if missing:
+            skipped[strand.NAME] = f"skipped: needs the {', '.join(missing)} table{'s' if len(missing) > 1 else ''}"
+            progress.say(f"{strand.TITLE}: {skipped[strand.NAME]}")
+            continue
+        with progress.stage(f"strand:{strand.NAME}", f"{strand.TITLE} ..."):
+            results[strand.NAME] = strand.run(inputs, config)
+    all_exclusions = pl.concat([exclusions] + [r.exclusions for r in results.values()]).sort(
+        "stage", "table", "row", "record_id", "reason", nulls_last=True)
+    with progress.stage("write", f"writing the results store to {out}"):
+        _write_store(Path(out), report, config, results, skipped, all_exclusions, out_of_scope, progress)
+    progress.say(f"done: {len(results)} strand(s) ran, {len(skipped)} skipped; results in {out}")
+    rows = {k: {kk: vv for kk, vv in v.items() if kk.startswith("rows_")}
+            for k, v in _manifest_inputs(report, all_exclusions, out_of_scope).items()}
+    return RunSummary(Path(out), tuple(results), MappingProxyType(skipped), MappingProxyType(rows))
+
+
+def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
+                 results: Mapping[str, StrandResult], skipped: Mapping[str, str],
+                 exclusions: pl.DataFrame, out_of_scope: dict[str, int], progress: Progress) -> None:
+    synthetic = config.scheme.synthetic
+    figures: dict[str, Any] = {}
+    strands_json: dict[str, Any] = {}
+    with store.staged_store(out) as staging:
+        for name, result in results.items():
+            for table_name, frame in result.tables.items():
+                store.write_table(staging / "tables" / f"{table_name}.csv", frame)
+            for spec in result.figures:
+                fig = spec.plot(spec.data, synthetic=synthetic)
+                store.save_figure(fig, staging / "figures" / f"{spec.name}.png")
+                figures[spec.name] = {"file": f"figures/{spec.name}.png", "title": spec.title,
+                                      "alt_text": spec.alt_text, "strand": name}
+            strands_json[name] = {
+                "status": "ran",
+                "headlines": {k: h.to_dict() for k, h in result.headlines.items()},
+                "tables": [f"tables/{t}.csv" for t in result.tables],
+                "figures": [f"figures/{f.name}.png" for f in result.figures],
+                "notes": list(result.notes),
+            }
+        for name, reason in skipped.items():
+            strands_json[name] = {"status": "skipped", "reason": reason}
+        store.write_table(staging / "exclusions.csv", exclusions)
+        store.write_json(staging / "figures.json", figures)
+        store.write_json(staging / "results.json", {
+            "ij_eval_version": __version__,
+            "scheme": {"name": config.scheme.name, "force": config.scheme.force,
+                       "start": config.scheme.start.isoformat() if config.scheme.start else None},
+            "synthetic": synthetic,
+            "synthetic_notice": "SYNTHETIC DATA - demonstration only; not real results" if synthetic else "",
+            "strands": strands_json,
+        })
+        inputs = _manifest_inputs(report, exclusions, out_of_scope)
+        store.write_json(staging / "manifest.json", {
+            "ij_eval_version": __version__,
+            "python": platform.python_version(),
+            "polars": pl.__version__,
+            "data_dir": str(Path(report.data_dir).resolve()),
+            "config_file": config.source,
+            "config": config.to_dict(),
+            "seed": config.run.seed,
+            "inputs": inputs,
+            "exclusions": {"rows": int(exclusions["n"].sum()),
+                           "by_stage": {s: int(n) for s, n in exclusions.group_by("stage").agg(
+                               pl.col("n").sum()).sort("stage").iter_rows()}},
+            "validation": {"errors": len(report.errors), "warnings": len(report.warnings),
+                           "problems": [p.describe() for p in report.problems]},
+            "strands": {n: ("ran" if n in results else skipped[n]) for n in list(results) + list(skipped)},
+            "timings_seconds": dict(progress.timings),
+        })

@@ -1,0 +1,7 @@
+"""Analysis strands, run in this order. Each module follows ``ij_eval.strands.base``."""
+
+from ij_eval.strands import overview
+
+STRANDS = (overview,)
+
+__all__ = ["STRANDS"]

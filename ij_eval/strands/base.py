@@ -1,0 +1,62 @@
+"""The contract every analysis strand follows.
+
+A strand is a module with ``NAME``, ``TITLE``, ``REQUIRES`` (input tables it cannot run
+without) and ``run(inputs, config) -> StrandResult``. It returns tidy tables, headline figures
+and the plot data for its figures; it never writes files and never imports matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import polars as pl
+
+# One line per excluded input row (``n`` = 1), or per group of rows that have no row number of
+# their own (aggregated data.police.uk records: ``row`` blank, ``n`` = how many).
+EXCLUSION_COLUMNS = {"table": pl.String, "file": pl.String, "row": pl.Int64, "record_id": pl.String,
+                     "stage": pl.String, "reason": pl.String, "n": pl.Int64}
+
+
+def empty_exclusions() -> pl.DataFrame:
+    return pl.DataFrame(schema=EXCLUSION_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure for ``results.json``."""
+
+    estimate: float | int | None
+    method: str
+    n: int | None = None
+    ci_lower: float | None = None
+    ci_upper: float | None = None
+    caveat: str = ""
+    unit: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"estimate": self.estimate, "ci_lower": self.ci_lower, "ci_upper": self.ci_upper,
+                "n": self.n, "method": self.method, "caveat": self.caveat, "unit": self.unit}
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure to draw from plot data: ``plot(data, synthetic=...)`` returns a matplotlib Figure."""
+
+    name: str
+    title: str
+    alt_text: str
+    data: pl.DataFrame
+    plot: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class StrandResult:
+    name: str
+    headlines: Mapping[str, Headline] = field(default_factory=lambda: MappingProxyType({}))
+    tables: Mapping[str, pl.DataFrame] = field(default_factory=lambda: MappingProxyType({}))
+    figures: tuple[FigureSpec, ...] = ()
+    exclusions: pl.DataFrame = field(default_factory=empty_exclusions)
+    notes: tuple[str, ...] = ()

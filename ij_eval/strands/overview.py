@@ -1,0 +1,71 @@
+"""Data overview: what went into the evaluation (rows per table, referrals by cohort and month).
+
+Every report opens with this: the size and period of the data behind every later figure.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import polars as pl
+
+from ij_eval.config import EvaluationConfig
+from ij_eval.strands.base import FigureSpec, Headline, StrandResult
+
+NAME = "overview"
+TITLE = "Data overview"
+REQUIRES = ("referrals",)
+
+
+def _age_group(age: pl.Expr) -> pl.Expr:
+    return pl.when(age < 18).then(pl.lit("child (10-17)")).otherwise(pl.lit("adult (18+)"))
+
+
+def run(inputs, config: EvaluationConfig) -> StrandResult:
+    referrals = inputs.frame("referrals")
+    rows = pl.DataFrame(
+        {"table": list(inputs.tables), "file": [t.file for t in inputs.tables.values()],
+         "rows": [t.n_rows for t in inputs.tables.values()]},
+        schema={"table": pl.String, "file": pl.String, "rows": pl.Int64},
+    )
+    by_group = (
+        referrals.group_by(
+            "cohort", pl.col("status").fill_null("(comparison)"), _age_group(pl.col("age")).alias("age_group")
+        )
+        .agg(n=pl.len())
+        .sort("cohort", "status", "age_group")
+    )
+    by_month = (
+        referrals.group_by("cohort", month=pl.col("referral_date").dt.truncate("1mo"))
+        .agg(n=pl.len())
+        .sort("month", "cohort")
+    )
+    ij = referrals.filter(pl.col("cohort") == "ij")
+    first, last = referrals["referral_date"].min(), referrals["referral_date"].max()
+    headlines = {
+        "ij_referrals": Headline(ij.height, "count of IJ referrals", n=ij.height, unit="referrals"),
+        "ij_people": Headline(ij["person_id"].n_unique(), "distinct pseudonymised person_id among IJ referrals",
+                              unit="people"),
+        "comparison_people": Headline(
+            referrals.filter(pl.col("cohort") == "comparison")["person_id"].n_unique(),
+            f"distinct people in the {config.reoffending.comparison} comparison cohort", unit="people"),
+        "referral_months": Headline(by_month["month"].n_unique(), "months with at least one referral",
+                                    caveat=f"referral dates {first} to {last}", unit="months"),
+    }
+    from ij_eval.plots.overview import plot_referrals_by_month
+
+    figure = FigureSpec(
+        name="overview_referrals_by_month",
+        title="Referrals by month",
+        alt_text=(f"Line chart of the number of referrals each month from {first:%B %Y} to {last:%B %Y}, "
+                  "one line for Immediate Justice referrals and one for the comparison cohort."),
+        data=by_month,
+        plot=plot_referrals_by_month,
+    )
+    return StrandResult(
+        name=NAME,
+        headlines=MappingProxyType(headlines),
+        tables=MappingProxyType({"overview_inputs": rows, "overview_referrals": by_group,
+                                 "overview_referrals_by_month": by_month}),
+        figures=(figure,),
+    )
