@@ -1,0 +1,1 @@
+"""Reading input files: tables of the data folder and public data sources."""
