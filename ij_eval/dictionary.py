@@ -21,22 +21,22 @@ DICTIONARY_FILE = "DATA_DICTIONARY.md"
 TEMPLATES_DIR = "templates"
 REGENERATE = "python -m ij_eval.dictionary"
 
-#: What to write for each column type: (how to write it, example).
+#: What to write for each column type: (how to write it, example), both as Markdown.
 TYPE_HELP: dict[str, tuple[str, str]] = {
-    "string": ("Any text. Leading and trailing spaces are trimmed.", "R000123"),
+    "string": ("Any text. Leading and trailing spaces are trimmed.", "`R000123`"),
     "category": ("One of the values listed for the column. Case, spaces and dashes are forgiven: "
-                 "`Community Resolution` reads as `community_resolution`.", "community_resolution"),
-    "integer": ("A whole number; thousands commas are allowed.", "1,250"),
-    "number": ("A number; decimals and thousands commas are allowed.", "2.5"),
-    "money": ("An amount in pounds; a `£` sign and thousands commas are allowed.", "£12,500.00"),
-    "boolean": ("true/false, yes/no, y/n, t/f or 1/0 (any case).", "yes"),
-    "date": ("ISO `2024-03-31` or UK day-first `31/03/2024`.", "2024-03-31"),
+                 "`Community Resolution` reads as `community_resolution`.", "`community_resolution`"),
+    "integer": ("A whole number; thousands commas are allowed.", "`1,250`"),
+    "number": ("A number; decimals and thousands commas are allowed.", "`2.5`"),
+    "money": ("An amount in pounds; a `£` sign and thousands commas are allowed.", "`£12,500.00`"),
+    "boolean": ("true/false, yes/no, y/n, t/f or 1/0 (any case).", "`yes`"),
+    "date": ("ISO `2024-03-31` or UK day-first `31/03/2024`.", "`2024-03-31`"),
     "datetime": ("`2024-03-31 14:30` or `31/03/2024 14:30` (seconds optional; a date alone means "
-                 "midnight).", "2024-03-31 14:30"),
-    "month": ("A month as `2024-03`; any date in the month is also accepted.", "2024-03"),
-    "list": ("Several items in one cell, separated by semicolons.", "E01019400;E01019401"),
+                 "midnight).", "`2024-03-31 14:30`"),
+    "month": ("A month as `2024-03`; any date in the month is also accepted.", "`2024-03`"),
+    "list": ("Several items in one cell, separated by semicolons.", "`E01019400;E01019401`"),
     "ordinal": ("A survey answer: one of the labels listed for the column, or its number 1..k in "
-                "that order.", "agree or 4"),
+                "that order.", "`agree` or `4`"),
 }
 
 
@@ -168,7 +168,7 @@ def render_data_dictionary(schemas: Mapping[str, TableSchema] | None = None) -> 
         schemas = load_schemas()
     lines = _INTRO.format(regenerate=REGENERATE).splitlines()
     lines += _table(["Type", "What to write", "Example"],
-                    [[_code(t), TYPE_HELP[t][0], _code(TYPE_HELP[t][1])] for t in COLUMN_TYPES])
+                    [[_code(t), TYPE_HELP[t][0], TYPE_HELP[t][1]] for t in COLUMN_TYPES])
     lines += ["", "## Tables", ""]
     lines += _table(
         ["Table", "Title", "File", "Required", "Key"],
@@ -201,7 +201,8 @@ def render_data_dictionary(schemas: Mapping[str, TableSchema] | None = None) -> 
         )
         if schema.rules:
             lines += ["", "### Row rules", "",
-                      "Each rule is checked on every row where the values it compares are present.", ""]
+                      "A comparison such as `a >= b` is checked on each row where both values are "
+                      "present; `a or b` means at least one of the two must be filled in.", ""]
             lines += _table(["Check", "Level", "Message"],
                             [[_code(r.check), r.level, r.message] for r in schema.rules])
     return "\n".join(lines) + "\n"

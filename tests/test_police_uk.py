@@ -317,12 +317,25 @@ def test_empty_and_unreadable_files_are_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="2024-01-empty-street.csv.*empty"):
         asb_by_lsoa_month(empty)
     good = write_street(tmp_path / "2024-02-good-street.csv", [street_row("2024-02", "E01000001", ASB)])
-    ragged = write_street(tmp_path / "2024-03-ragged-street.csv",
-                          [street_row("2024-03", "E01000001", ASB),
-                           street_row("2024-03", "E01000001", ASB) + ",extra,fields"])
+    row = street_row("2024-03", "E01000001", ASB)
+    unclosed = write_street(tmp_path / "2024-03-quote-street.csv",
+                            [row, row.replace("On or near", '"On or near'), row])
     with pytest.raises(InputError) as err:
-        asb_by_lsoa_month([good, ragged])
-    assert err.value.problem.file == "2024-03-ragged-street.csv"
+        asb_by_lsoa_month([good, unclosed])
+    assert err.value.problem.file == "2024-03-quote-street.csv"
+    assert "not a readable CSV" in str(err.value)
+
+    not_utf8 = tmp_path / "2024-04-latin-street.csv"
+    not_utf8.write_bytes((HEADER + "\n" + row + "\n").replace("E01000001", "E01\xff").encode("latin-1"))
+    with pytest.raises(InputError) as err:
+        asb_by_lsoa_month([good, not_utf8])
+    assert err.value.problem.file == "2024-04-latin-street.csv"
+
+    short = write_street(tmp_path / "2024-05-short-street.csv", [row, row, ",2024-05,Test"])
+    with pytest.raises(InputError) as err:
+        asb_by_lsoa_month([good, short])
+    assert err.value.problem.file == "2024-05-short-street.csv"
+    assert err.value.problem.column == "Crime type" and err.value.problem.rows == (4,)
 
 
 def test_same_month_and_force_twice_is_an_error(tmp_path: Path) -> None:

@@ -237,8 +237,12 @@ def find_street_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
 
 def _header(path: Path) -> list[str]:
     """The header row of a CSV as polars will read it (BOM removed, quotes honoured)."""
-    with path.open("rb") as fh:
-        line = fh.readline()
+    try:
+        with path.open("rb") as fh:
+            line = fh.readline()
+    except OSError as exc:
+        raise _error(path.name, f"cannot be opened: {exc.strerror or exc}",
+                     hint="check the file exists and is readable") from None
     if not line.strip():
         raise _error(path.name, "file is empty (no header row)",
                      hint="download the file again from data.police.uk")
@@ -250,30 +254,33 @@ def _column_map(path: Path, header: list[str]) -> tuple[str, ...]:
     """The header names holding Month, LSOA code and Crime type (exact, else ignoring case)."""
     loose = {h.strip().lower(): h for h in reversed(header)}
     chosen = []
+    missing = []
     for column in _REQUIRED:
         if column in header:
             chosen.append(column)
         elif column.lower() in loose:
             chosen.append(loose[column.lower()])
         else:
-            shown = ", ".join(repr(h) for h in header[:12])
-            raise _error(path.name, "required column is missing", column=column,
-                         hint=f"the header has {shown}; give data.police.uk street-level "
-                              f"'*{_SUFFIX}' files as downloaded")
+            missing.append(column)
+    if missing:
+        shown = ", ".join(repr(h) for h in header[:12]) + (", ..." if len(header) > 12 else "")
+        raise _error(path.name, f"required column{'s are' if len(missing) > 1 else ' is'} missing",
+                     column=", ".join(missing),
+                     hint=f"the header has {shown}; give data.police.uk street-level "
+                          f"'*{_SUFFIX}' files as downloaded")
     return tuple(chosen)
 
 
 _SCAN_PARAMS = set(inspect.signature(pl.scan_csv).parameters)
 
 
-def _polars_version() -> tuple[int, int]:
-    major, minor = (int(re.match(r"\d+", part).group()) for part in pl.__version__.split(".")[:2])
-    return major, minor
+_POLARS = tuple(int(re.match(r"\d*", part).group() or 0)  # type: ignore[union-attr]
+                for part in pl.__version__.split(".")[:2])
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
     """Collect on the streaming engine (``engine="streaming"`` from polars 1.23 on)."""
-    if _polars_version() >= (1, 23):
+    if _POLARS >= (1, 23):
         return frame.collect(engine="streaming")
     return frame.collect(streaming=True)  # pragma: no cover - polars < 1.23
 
@@ -296,7 +303,7 @@ def _scan(files: list[Path], columns: tuple[str, ...], keep: tuple[str, ...] = (
 
 
 def _grouped(lazy: pl.LazyFrame) -> pl.LazyFrame:
-    is_asb = (pl.col(_CRIME_TYPE) == ASB).fill_null(False)
+    is_asb = pl.col(_CRIME_TYPE) == ASB  # null where Crime type is missing: reported as bad
     return (
         lazy.group_by(
             is_asb.alias("is_asb"),
@@ -327,11 +334,9 @@ def _unreadable(groups: dict[tuple[str, ...], list[Path]], exc: BaseException) -
                   hint="check that the files are data.police.uk street-level CSVs as downloaded")
 
 
-def _bad_month_error(groups: dict[tuple[str, ...], list[Path]], bad: list[str | None]) -> InputError:
-    """Locate rows whose Month is not YYYY-MM (only run when there are some)."""
-    wanted = [b for b in bad if b is not None]
-    test = pl.col(_MONTH).is_null() if None in bad else pl.lit(False)
-    test = test | pl.col(_MONTH).is_in(pl.Series(wanted, dtype=pl.String))
+def _locate(groups: dict[tuple[str, ...], list[Path]], test: pl.Expr, column: str, rule: str,
+            hint: str) -> InputError:
+    """An error naming the first file, rows and values where ``test`` holds (error path only)."""
     hits: list[tuple[Path, pl.DataFrame]] = []
     for columns, files in groups.items():
         for file in files:
@@ -341,18 +346,33 @@ def _bad_month_error(groups: dict[tuple[str, ...], list[Path]], bad: list[str | 
             )
             if found.height:
                 hits.append((file, found))
-    if not hits:  # pragma: no cover - the grouped scan saw these values, so some file has them
-        return _error("(several files)", "Month is not a year and month (YYYY-MM)",
-                      column=_MONTH, values=tuple("" if b is None else b for b in bad[:_SHOW]))
+    if not hits:  # pragma: no cover - the grouped scan saw these rows, so some file has them
+        return _error(f"{sum(len(f) for f in groups.values())} files", rule, column=column,
+                      hint=hint)
     file, found = hits[0]
     others = f"; {len(hits) - 1} other file(s) too" if len(hits) > 1 else ""
     return _error(
-        file.name, f"Month is not a year and month (YYYY-MM){others}", column=_MONTH,
-        n_rows=found.height, rows=tuple(int(r) for r in found["__row"].head(_SHOW)),
-        values=tuple("" if v is None else v for v in found[_MONTH].head(_SHOW)),
-        hint="data.police.uk writes months as e.g. 2024-01; download the file again rather "
-             "than editing it (a spreadsheet may have turned months into dates)",
+        file.name, rule + others, column=column, n_rows=found.height,
+        rows=tuple(int(r) for r in found["__row"].head(_SHOW)),
+        values=tuple("" if v is None else v for v in found[column].head(_SHOW)), hint=hint,
     )
+
+
+def _bad_month_error(groups: dict[tuple[str, ...], list[Path]], bad: list[str | None]) -> InputError:
+    wanted = [b for b in bad if b is not None]
+    test = pl.col(_MONTH).is_null() if None in bad else pl.lit(False)
+    if wanted:
+        test = test | pl.col(_MONTH).is_in(wanted)
+    return _locate(groups, test, _MONTH, "Month is not a year and month (YYYY-MM)",
+                   hint="data.police.uk writes months as e.g. 2024-01; download the file again "
+                        "rather than editing it (a spreadsheet may have turned months into dates)")
+
+
+def _no_crime_type_error(groups: dict[tuple[str, ...], list[Path]]) -> InputError:
+    return _locate(groups, pl.col(_CRIME_TYPE).is_null(), _CRIME_TYPE,
+                   "Crime type is empty (a short or malformed row?)",
+                   hint="data.police.uk fills Crime type on every row; download the file again "
+                        "(it may be truncated)")
 
 
 def asb_by_lsoa_month(paths: PathLike | Iterable[PathLike]) -> PoliceUkAsb:
@@ -403,6 +423,8 @@ def asb_by_lsoa_month(paths: PathLike | Iterable[PathLike]) -> PoliceUkAsb:
     if bad.len():
         raise _bad_month_error(groups, bad.to_list())
 
+    if checked["is_asb"].null_count():
+        raise _no_crime_type_error(groups)
     rows_read = int(checked["count"].sum())
     asb = checked.filter("is_asb")
     lsoa = pl.col("lsoa_code").str.strip_chars().str.to_uppercase()
@@ -459,12 +481,14 @@ def _area_lsoas(areas: pl.DataFrame, source: str) -> pl.DataFrame:
     )
     if clash.height:
         first = clash.row(0, named=True)
-        names = " and ".join(repr(a) for a in first["area_id"])
+        ids = [repr(a) for a in first["area_id"]]
+        names = ", ".join(ids[:-1]) + " and " + ids[-1]
+        how_many = "two" if len(ids) == 2 else str(len(ids))
         more = f"; {clash.height - 1} other LSOA(s) too" if clash.height > 1 else ""
-        raise _error(source, f"LSOA {first['lsoa_code']} is listed in two areas, {names}{more}",
-                     column="lsoa_codes", table="areas", n_rows=clash.height,
-                     values=tuple(clash["lsoa_code"].head(_SHOW)),
-                     hint="each LSOA may belong to one analysis area only; remove it from one")
+        raise _error(source, f"LSOA {first['lsoa_code']} is listed in {how_many} areas, "
+                     f"{names}{more}", column="lsoa_codes", table="areas",
+                     hint="each LSOA may belong to one analysis area only; remove it from all "
+                          "but one")
     return pairs.select("area_id", "lsoa_code")
 
 
