@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -102,7 +103,7 @@ class PseudonymisationResult:
                  f"from {self.in_dir} into {self.out_dir}",
                  f"  method: {self.method}; key fingerprint {self.key_fingerprint}"]
         for t in self.tables:
-            parts = [f"{t.rows:,} rows"]
+            parts = [f"{t.rows:,} row{'s' if t.rows != 1 else ''}"]
             if t.pseudonymised:
                 parts.append("pseudonymised " + ", ".join(t.pseudonymised))
             if t.dropped:
@@ -267,16 +268,21 @@ def _derive_age(raw: RawTable, dob_col: str, date_order: str) -> tuple[pl.Series
 
 # --- one table -----------------------------------------------------------------------------------
 
+def _loose(column: str) -> str:
+    """``d.o.b.`` -> ``dob``: a normalised header without punctuation, to catch more identifiers."""
+    return re.sub(r"[^a-z0-9_]", "", column)
+
+
 def _pseudonymise_table(raw: RawTable, schema: TableSchema, hasher: Pseudonymiser,
                         date_order: str) -> tuple[pl.DataFrame, TableResult]:
     columns = list(raw.columns)
     frame = raw.frame
     person = tuple(c for c in columns if c in PERSON_ID_COLUMNS)
-    dropped = tuple(c for c in direct_identifier_columns(columns)
-                    if c not in schema.column_names and c not in person)
+    dropped = tuple(c for c in columns if c not in schema.column_names and c not in person
+                    and (direct_identifier_columns([c]) or direct_identifier_columns([_loose(c)])))
     notes: list[str] = []
     derived: tuple[str, ...] = ()
-    dobs = [c for c in columns if c in DOB_COLUMNS and c in dropped]
+    dobs = [c for c in columns if _loose(c) in DOB_COLUMNS and c in dropped]
     out_columns = [c for c in columns if c not in dropped]
     if dobs and raw.name in AGE_TABLES:
         if len(dobs) > 1:

@@ -258,7 +258,7 @@ def _check_references(tables: dict[str, Table], schemas: dict[str, TableSchema],
                 ))
                 continue
             known = tables[target_table].frame[target_column].drop_nulls().unique()
-            orphan = values.is_not_null() & ~values.is_in(known)
+            orphan = values.is_not_null() & ~values.is_in(known.implode())
             p = located(table.frame, orphan, values, where, col.name,
                         f"not found in {target_table}.{target_column}",
                         hint=f"every {col.name} must appear in {tables[target_table].file}")

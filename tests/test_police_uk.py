@@ -354,3 +354,12 @@ def test_header_case_and_spacing_tolerated(tmp_path: Path) -> None:
                         [street_row("2024-01", "E01000001", ASB)] * 2, header=header)
     result = asb_by_lsoa_month(path)
     assert (result.rows_read, result.rows_asb) == (2, 2)
+
+
+def test_untidy_lsoa_codes_and_months_are_tidied(tmp_path: Path) -> None:
+    rows = [street_row("2024-01", "E01000001", ASB), street_row(" 2024-01", " e01000001 ", ASB),
+            street_row("2024-01", "  ", ASB), street_row("2024-01", "E01000002", ASB)]
+    result = asb_by_lsoa_month(write_street(tmp_path / "2024-01-x-street.csv", rows))
+    assert result.counts.rows() == [("E01000001", date(2024, 1, 1), 2),
+                                    ("E01000002", date(2024, 1, 1), 1),
+                                    (None, date(2024, 1, 1), 1)]

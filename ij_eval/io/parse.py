@@ -123,7 +123,7 @@ def parse_column(raw: pl.DataFrame, column: Column, where: Where, *,
     elif kind == "category":
         typed = _code(text)
         allowed = pl.Series(list(column.values), dtype=pl.String)
-        unknown = typed.is_not_null() & ~typed.is_in(allowed)
+        unknown = typed.is_not_null() & ~typed.is_in(allowed.implode())
         p = located(raw, unknown, text, where, column.name, "value not in the allowed list",
                     hint="use one of: " + ", ".join(column.values))
         if p:

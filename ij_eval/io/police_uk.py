@@ -413,25 +413,32 @@ def asb_by_lsoa_month(paths: PathLike | Iterable[PathLike]) -> PoliceUkAsb:
     except pl.exceptions.PolarsError as exc:
         raise _unreadable(groups, exc) from None
 
-    month = pl.col("month").str.strip_chars()
-    checked = grouped.with_columns(
-        pl.when(month.str.contains(_MONTH_RE))
-        .then((month + "-01").str.to_date("%Y-%m-%d", strict=False))
+    # Months and LSOA codes are checked and tidied once per distinct value, not per row.
+    stripped = pl.col("month").str.strip_chars()
+    months = grouped.select(pl.col("month").unique()).with_columns(
+        pl.when(stripped.str.contains(_MONTH_RE))
+        .then((stripped + "-01").str.to_date("%Y-%m-%d", strict=False))
         .alias("period")
     )
-    bad = checked.filter(pl.col("period").is_null())["month"].unique().sort(nulls_last=True)
+    bad = months.filter(pl.col("period").is_null())["month"].sort(nulls_last=True)
     if bad.len():
         raise _bad_month_error(groups, bad.to_list())
-
-    if checked["is_asb"].null_count():
+    if grouped["is_asb"].null_count():
         raise _no_crime_type_error(groups)
-    rows_read = int(checked["count"].sum())
-    asb = checked.filter("is_asb")
-    lsoa = pl.col("lsoa_code").str.strip_chars().str.to_uppercase()
+
+    rows_read = int(grouped["count"].sum())
+    asb = grouped.filter(pl.col("is_asb")).join(months, on="month", how="left")
+    raw = pl.col("lsoa_code")
+    tidy = raw.str.strip_chars().str.to_uppercase()
+    untidy = asb.select(raw.unique()).filter((tidy != raw) | (raw == "")).height
+    if untidy or months["period"].is_duplicated().any():
+        asb = (
+            asb.with_columns(pl.when(tidy != "").then(tidy).alias("lsoa_code"))
+            .group_by("lsoa_code", "period")
+            .agg(pl.col("count").sum())
+        )
     counts = (
-        asb.with_columns(pl.when(lsoa != "").then(lsoa).alias("lsoa_code"))
-        .group_by("lsoa_code", "period")
-        .agg(pl.col("count").sum().cast(pl.Int64))
+        asb.select("lsoa_code", "period", pl.col("count").cast(pl.Int64))
         .sort("lsoa_code", "period", nulls_last=True)
     )
     return PoliceUkAsb(counts=counts, rows_read=rows_read, rows_asb=int(counts["count"].sum()),

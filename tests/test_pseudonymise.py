@@ -1,0 +1,396 @@
+"""Tests of ``ij-eval pseudonymise`` (ij_eval.pseudonymise)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ij_eval.cli import main
+from ij_eval.config import EvaluationConfig
+from ij_eval.errors import IJEvalError, InputError
+from ij_eval.identifiers import direct_identifier_columns
+from ij_eval.pseudonymise import (
+    DOB_COLUMNS,
+    KEY_ENV,
+    LOG_FILE,
+    PERSON_ID_COLUMNS,
+    age_in_years,
+    pseudonymise_folder,
+)
+from ij_eval.validation import validate_folder
+
+KEY = "test-key-5f1c9e2a7b3d4c8e"
+OTHER_KEY = "another-test-key-0a9b8c7d6e"
+PSEUDONYM = re.compile(r"^p_[0-9a-f]{16}$")
+
+# Raw headers as a force system might export them; all but the last few are direct identifiers.
+REFERRAL_HEADER = ["Referral ID", "Person ID", "Full Name", "Surname", "Date of Birth", "Post Code",
+                   "Address Line 1", "Phone Number", "E-mail", "Mobile", "cohort", "referral_date",
+                   "offence_date", "offence_type", "route", "sex", "prior_offences", "status"]
+IDENTIFIERS = ("full_name", "surname", "date_of_birth", "post_code", "address_line_1", "phone_number",
+               "e_mail", "mobile")
+PEOPLE = {  # original id -> (name, surname, dob, postcode, address, phone, email, mobile)
+    "NOM-778812": ("Alice Example", "Example", "14/03/2006", "DE1 1AA", "1 Low Street", "01332 111111",
+                   "alice@example.org", "07700 900001"),
+    "NOM-990321": ("Bob Sample", "Sample", "29/02/2004", "NN1 2BB", "2 High Road", "01604 222222",
+                   "bob@example.org", "07700 900002"),
+    "NOM-443210": ("Carol Test", "Test", "31/12/1990", "DE22 3CC", "3 Mill Lane", "01332 333333",
+                   "carol@example.org", "07700 900003"),
+}
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def referral(ref: str, person: str, *, offence_date: str = "2024-03-14", referral_date: str = "2024-03-15",
+             dob: str | None = None) -> list[str]:
+    name, surname, person_dob, postcode, address, phone, email, mobile = PEOPLE[person]
+    return [ref, person, name, surname, dob if dob is not None else person_dob, postcode, address, phone, email,
+            mobile, "ij", referral_date, offence_date, "asb", "community_resolution", "female", "0", "completed"]
+
+
+def make_input(folder: Path, rows: list[list[str]] | None = None, *, offences: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    if rows is None:
+        rows = [referral("R1", "NOM-778812"), referral("R2", "NOM-990321", offence_date="2023-03-01",
+                                                       referral_date="2023-03-02"),
+                referral("R3", "NOM-443210"), referral("R4", "NOM-778812", offence_date="2024-06-01",
+                                                       referral_date="2024-06-02")]
+    write_csv(folder / "referrals.csv", REFERRAL_HEADER, rows)
+    if offences:
+        write_csv(folder / "offences.csv",
+                  ["offence_id", "person_id", "offence_date", "offence_type", "disposal", "proven"],
+                  [["O1", "NOM-778812", "2024-05-01", "asb", "asb_warning", "no"],
+                   ["O2", " nom-990321 ", "2023-06-01", "shop_theft", "caution", "yes"],
+                   ["O3", "NOM-778812", "2024-07-01", "public_order", "charge", "yes"]])
+    return folder
+
+
+def read_out(path: Path) -> pl.DataFrame:
+    return pl.read_csv(path, infer_schema=False)
+
+
+def output_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def expected_pseudonym(key: str, identifier: str) -> str:
+    return "p_" + hmac.new(key.encode(), identifier.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    return KEY
+
+
+def test_ids_replaced_consistently_across_tables(tmp_path: Path, key: str) -> None:
+    out = tmp_path / "out"
+    pseudonymise_folder(make_input(tmp_path / "in"), out)
+    referrals, offences = read_out(out / "referrals.csv"), read_out(out / "offences.csv")
+    by_ref = dict(zip(referrals["referral_id"], referrals["person_id"], strict=True))
+    assert all(PSEUDONYM.match(p) for p in by_ref.values())
+    assert by_ref["R1"] == by_ref["R4"]  # one person, two referrals
+    assert len({by_ref["R1"], by_ref["R2"], by_ref["R3"]}) == 3
+    assert by_ref["R1"] == expected_pseudonym(key, "NOM-778812")  # HMAC-SHA256, 64 bits, p_ prefix
+    by_offence = dict(zip(offences["offence_id"], offences["person_id"], strict=True))
+    assert by_offence["O1"] == by_offence["O3"] == by_ref["R1"]
+    assert by_offence["O2"] == by_ref["R2"]  # " nom-990321 " is the same person after trimming and case
+
+
+def test_same_key_same_output_different_key_different(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = make_input(tmp_path / "in")
+    monkeypatch.setenv(KEY_ENV, KEY)
+    first = pseudonymise_folder(data, tmp_path / "a")
+    pseudonymise_folder(data, tmp_path / "b")
+    assert output_bytes(tmp_path / "a") == output_bytes(tmp_path / "b")
+    monkeypatch.setenv(KEY_ENV, OTHER_KEY)
+    other = pseudonymise_folder(data, tmp_path / "c")
+    a, c = read_out(tmp_path / "a" / "referrals.csv"), read_out(tmp_path / "c" / "referrals.csv")
+    assert a["referral_id"].to_list() == c["referral_id"].to_list()
+    assert not set(a["person_id"]) & set(c["person_id"])
+    assert first.key_fingerprint != other.key_fingerprint
+
+
+def test_key_appears_nowhere(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in")
+    (data / "evaluation.toml").write_text('[scheme]\nname = "Test scheme"\n', encoding="utf-8")
+    result = pseudonymise_folder(data, tmp_path / "out")
+    files = output_bytes(tmp_path / "out")
+    assert {"referrals.csv", "offences.csv", "evaluation.toml", LOG_FILE} <= set(files)
+    for name, content in files.items():
+        assert key.encode() not in content, name
+    assert key not in result.describe()
+    assert key not in repr(result)
+
+
+def test_key_file_inside_input_is_not_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    data = make_input(tmp_path / "in")
+    (data / "key.txt").write_text(KEY + "\n", encoding="utf-8")
+    (data / "notes.md").write_text(f"the key is {KEY}\n", encoding="utf-8")
+    result = pseudonymise_folder(data, tmp_path / "out", key_file=data / "key.txt")
+    assert not (tmp_path / "out" / "key.txt").exists()
+    assert not (tmp_path / "out" / "notes.md").exists()
+    assert dict(result.not_copied) == {"key.txt": "the key file", "notes.md": "it contains the pseudonymisation key"}
+    assert result.key_source == "key file"
+    for name, content in output_bytes(tmp_path / "out").items():
+        assert KEY.encode() not in content, name
+    # the same key from a file or from the environment gives the same pseudonyms
+    monkeypatch.setenv(KEY_ENV, KEY)
+    pseudonymise_folder(data, tmp_path / "env")
+    assert (tmp_path / "out" / "referrals.csv").read_bytes() == (tmp_path / "env" / "referrals.csv").read_bytes()
+
+
+def test_no_original_identifier_or_value_in_outputs(tmp_path: Path, key: str) -> None:
+    pseudonymise_folder(make_input(tmp_path / "in"), tmp_path / "out")
+    secrets = [v.encode() for person, fields in PEOPLE.items() for v in (person, *fields)]
+    secrets += [b"nom-990321", b"NOM-"]
+    for name, content in output_bytes(tmp_path / "out").items():
+        for value in secrets:
+            assert value not in content, (name, value)
+
+
+def test_direct_identifiers_dropped_in_varied_spellings(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in")
+    write_csv(data / "areas.csv", ["area_id", "name", "role", "intervention_start"],
+              [["A1", "Town Centre", "hotspot", "2023-10-01"]])
+    result = pseudonymise_folder(data, tmp_path / "out")
+    columns = read_out(tmp_path / "out" / "referrals.csv").columns
+    assert not set(IDENTIFIERS) & set(columns)
+    assert columns == ["referral_id", "person_id", "age", "cohort", "referral_date", "offence_date",
+                       "offence_type", "route", "sex", "prior_offences", "status"]
+    referrals = next(t for t in result.tables if t.name == "referrals")
+    assert set(referrals.dropped) == set(IDENTIFIERS)
+    assert referrals.pseudonymised == ("person_id",)
+    assert referrals.derived == ("age",)
+    # areas.name is the schema's own column (a place), not a person's name
+    assert read_out(tmp_path / "out" / "areas.csv")["name"].to_list() == ["Town Centre"]
+    log = json.loads((tmp_path / "out" / LOG_FILE).read_text(encoding="utf-8"))
+    assert set(log["tables"]["referrals"]["dropped_columns"]) == set(IDENTIFIERS)
+    assert log["tables"]["referrals"]["pseudonymised_columns"] == ["person_id"]
+    assert log["tables"]["offences"]["pseudonymised_columns"] == ["person_id"]
+    assert log["tables"]["areas"]["dropped_columns"] == []
+    assert "HMAC-SHA256" in log["method"] and "64 bits" in log["method"] and KEY_ENV in log["method"]
+
+
+def test_punctuated_identifier_headers_dropped(tmp_path: Path, key: str) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    write_csv(data / "referrals.csv", ["referral_id", "person_id", "D.O.B.", "Post.Code", "offence_date"],
+              [["R1", "NOM-778812", "14/03/2006", "DE1 1AA", "2024-03-14"]])
+    result = pseudonymise_folder(data, tmp_path / "out")
+    assert read_out(tmp_path / "out" / "referrals.csv").columns == ["referral_id", "person_id", "age", "offence_date"]
+    assert result.tables[0].dropped == ("d.o.b.", "post.code")
+
+
+def test_identifier_constants_are_consistent() -> None:
+    assert direct_identifier_columns(PERSON_ID_COLUMNS) == []  # hashed, never dropped
+    assert direct_identifier_columns(DOB_COLUMNS) == list(DOB_COLUMNS)  # used for age, then dropped
+
+
+def test_age_derived_with_birthday_arithmetic(tmp_path: Path, key: str) -> None:
+    rows = [
+        referral("R1", "NOM-778812", offence_date="2024-03-14"),  # 14/03/2006: birthday on the offence date
+        referral("R2", "NOM-778812", offence_date="2024-03-13"),  # the day before it
+        referral("R3", "NOM-990321", offence_date="2023-02-28"),  # 29/02/2004: not yet 19 on 28 Feb 2023
+        referral("R4", "NOM-990321", offence_date="2023-03-01"),  # 19 on 1 March in a non-leap year
+        referral("R5", "NOM-990321", offence_date="2024-02-29", referral_date="2024-03-01"),  # 20 on 29 Feb 2024
+        referral("R6", "NOM-443210", offence_date="", referral_date="2024-12-31"),  # 31/12/1990: falls back
+    ]
+    result = pseudonymise_folder(make_input(tmp_path / "in", rows, offences=False), tmp_path / "out")
+    out = read_out(tmp_path / "out" / "referrals.csv")
+    assert dict(zip(out["referral_id"], out["age"], strict=True)) == {
+        "R1": "18", "R2": "17", "R3": "18", "R4": "19", "R5": "20", "R6": "34"}
+    assert result.tables[0].derived == ("age",)
+
+
+def test_age_in_years_function() -> None:
+    dob = pl.Series([None, "2000-01-01", "2004-02-29", "2004-02-29", "2010-06-15"]).str.to_date()
+    at = pl.Series(["2024-01-01", None, "2021-02-28", "2021-03-01", "2024-06-15"]).str.to_date()
+    assert age_in_years(dob, at).to_list() == [None, None, 16, 17, 14]
+
+
+def test_existing_age_kept_and_disagreement_noted(tmp_path: Path, key: str) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    rows = [row[:5] + [age] + row[10:] for row, age in ((referral("R1", "NOM-778812"), "18"),
+                                                        (referral("R2", "NOM-443210"), "40"))]
+    write_csv(data / "referrals.csv", REFERRAL_HEADER[:5] + ["age"] + REFERRAL_HEADER[10:], rows)
+    result = pseudonymise_folder(data, tmp_path / "out")
+    out = read_out(tmp_path / "out" / "referrals.csv")
+    assert out["age"].to_list() == ["18", "40"]
+    table = result.tables[0]
+    assert table.derived == ()
+    assert "date_of_birth" in table.dropped
+    assert any("more than a year in 1 row (first at row 3)" in n for n in table.notes)
+
+
+def test_unparsable_dob_gives_located_error(tmp_path: Path, key: str) -> None:
+    rows = [referral("R1", "NOM-778812"), referral("R2", "NOM-990321", dob="31/02/2004"),
+            referral("R3", "NOM-443210")]
+    data = make_input(tmp_path / "in", rows)
+    with pytest.raises(InputError) as info:
+        pseudonymise_folder(data, tmp_path / "out")
+    message = str(info.value)
+    assert "referrals.csv" in message and "'Date of Birth'" in message and "row 3" in message
+    assert "31/02/2004" not in message  # a date of birth is not echoed to the terminal
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # nothing written, no partial folder
+
+
+def test_ambiguous_dob_refused_unless_config_says_day_first(tmp_path: Path, key: str) -> None:
+    rows = [referral("R1", "NOM-778812", dob="01/02/2006"), referral("R2", "NOM-990321", dob="03/04/2005")]
+    data = make_input(tmp_path / "in", rows, offences=False)
+    with pytest.raises(InputError, match="ambiguous"):
+        pseudonymise_folder(data, tmp_path / "out")
+    (data / "evaluation.toml").write_text('[data]\ndate_order = "day-first"\n', encoding="utf-8")
+    pseudonymise_folder(data, tmp_path / "out")
+    out = read_out(tmp_path / "out" / "referrals.csv")
+    assert out["age"].to_list() == ["18", "18"]  # 1 Feb 2006 and 3 Apr 2005, at 14 Mar 2024
+
+
+def test_dob_after_offence_date_refused(tmp_path: Path, key: str) -> None:
+    rows = [referral("R1", "NOM-778812"), referral("R2", "NOM-990321", dob="15/03/2024")]
+    with pytest.raises(InputError, match="row 3"):
+        pseudonymise_folder(make_input(tmp_path / "in", rows), tmp_path / "out")
+
+
+@pytest.mark.parametrize("value", [None, "", "too-short-key"])
+def test_missing_or_short_key_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str | None) -> None:
+    if value is None:
+        monkeypatch.delenv(KEY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(KEY_ENV, value)
+    with pytest.raises(IJEvalError) as info:
+        pseudonymise_folder(make_input(tmp_path / "in"), tmp_path / "out")
+    message = str(info.value)
+    assert KEY_ENV in message and "--key-file" in message and "secrets.token_hex(32)" in message
+    if value:
+        assert value not in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_short_or_missing_key_file_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)  # a key file, when given, is the only source
+    data = make_input(tmp_path / "in")
+    short = tmp_path / "short.key"
+    short.write_text("abc123\n", encoding="utf-8")
+    with pytest.raises(IJEvalError, match="too short") as info:
+        pseudonymise_folder(data, tmp_path / "out", key_file=short)
+    assert "abc123" not in str(info.value)
+    with pytest.raises(IJEvalError, match="key file not found"):
+        pseudonymise_folder(data, tmp_path / "out", key_file=tmp_path / "nope.key")
+
+
+def test_output_inside_input_or_not_empty_refused(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in")
+    before = output_bytes(data)
+    for out in (data, data / "out", data / "a" / "b"):
+        with pytest.raises(IJEvalError, match="outside the input folder"):
+            pseudonymise_folder(data, out)
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "referrals.csv").write_text("keep me", encoding="utf-8")
+    with pytest.raises(IJEvalError, match="is not empty; choose a new or empty folder"):
+        pseudonymise_folder(data, busy)
+    assert (busy / "referrals.csv").read_text(encoding="utf-8") == "keep me"
+    assert output_bytes(data) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    pseudonymise_folder(data, empty)  # an existing empty folder is fine
+    assert (empty / "referrals.csv").is_file()
+
+
+def test_failure_leaves_nothing_half_written(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in", offences=False)
+    (data / "offences.csv").write_text("", encoding="utf-8")  # referrals is written first, then this fails
+    with pytest.raises(InputError, match="offences.csv"):
+        pseudonymise_folder(data, tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_windows_1252_text_survives(tmp_path: Path, key: str) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    rows = [referral("R1", "NOM-778812") + ["Damage to café window, £250"]]
+    path = write_csv(data / "referrals.csv", REFERRAL_HEADER + ["incident_note"], rows, encoding="cp1252")
+    assert b"\xa3250" in path.read_bytes()  # really Windows-1252
+    pseudonymise_folder(data, tmp_path / "out")
+    text = (tmp_path / "out" / "referrals.csv").read_text(encoding="utf-8")
+    assert "Damage to café window, £250" in text
+
+
+def test_blank_ids_stay_blank_and_spreadsheet_ids_match_csv(tmp_path: Path, key: str) -> None:
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    data = tmp_path / "in"
+    data.mkdir()
+    book = xlsxwriter.Workbook(str(data / "referrals.xlsx"))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["referral_id", "person_id"])
+    sheet.write_row(1, 0, ["R1", 123])  # a numeric cell
+    sheet.write_row(2, 0, ["R2", None])
+    book.close()
+    write_csv(data / "offences.csv", ["offence_id", "person_id"], [["O1", "123"], ["O2", "  "], ["O3", "123.0"]])
+    result = pseudonymise_folder(data, tmp_path / "out")
+    referrals, offences = read_out(tmp_path / "out" / "referrals.csv"), read_out(tmp_path / "out" / "offences.csv")
+    assert referrals["person_id"].to_list() == [expected_pseudonym(key, "123"), None]
+    assert offences["person_id"].to_list() == [referrals["person_id"][0], None, referrals["person_id"][0]]
+    assert [t.output for t in result.tables] == ["referrals.csv", "offences.csv"]
+
+
+def test_other_files_copied_or_left_behind(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in")
+    (data / "evaluation.toml").write_text('[scheme]\nname = "Test"\n', encoding="utf-8")
+    (data / "police_uk" / "2024-01").mkdir(parents=True)
+    (data / "police_uk" / "2024-01" / "2024-01-derbyshire-street.csv").write_text("Month\n2024-01\n")
+    (data / "nominals.csv").write_text("name,dob\nAlice,01/01/2000\n", encoding="utf-8")
+    (data / "extracts").mkdir()
+    result = pseudonymise_folder(data, tmp_path / "out")
+    out = tmp_path / "out"
+    assert (out / "evaluation.toml").read_bytes() == (data / "evaluation.toml").read_bytes()
+    assert (out / "police_uk" / "2024-01" / "2024-01-derbyshire-street.csv").is_file()
+    assert not (out / "nominals.csv").exists() and not (out / "extracts").exists()
+    assert set(result.copied) == {"evaluation.toml", "police_uk/"}
+    assert {n for n, _ in result.not_copied} == {"nominals.csv", "extracts/"}
+    assert "NOT copied: nominals.csv" in result.describe()
+
+
+def test_output_passes_validation_that_input_fails(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in")
+    before = validate_folder(data, EvaluationConfig())
+    assert any("direct identifier" in p.rule for p in before.errors)
+    assert not before.ok
+    pseudonymise_folder(data, tmp_path / "out")
+    after = validate_folder(tmp_path / "out", EvaluationConfig())
+    assert after.ok, after.render()
+    assert not any("direct identifier" in p.rule for p in after.problems)
+    assert set(after.tables) == {"referrals", "offences"}
+
+
+def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = make_input(tmp_path / "in")
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    assert main(["pseudonymise", str(data), str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert KEY_ENV in captured.err and "Traceback" not in captured.err + captured.out
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setenv(KEY_ENV, KEY)
+    assert main(["pseudonymise", str(data), str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    assert "referrals.csv -> referrals.csv" in captured.out and "pseudonymised person_id" in captured.out
+    assert KEY not in captured.out + captured.err and "NOM-" not in captured.out + captured.err
+    assert (tmp_path / "out" / "referrals.csv").is_file()
+    assert main(["pseudonymise", str(data), str(tmp_path / "out")]) == 2  # never overwrites
+    assert "is not empty; choose a new" in capsys.readouterr().err
