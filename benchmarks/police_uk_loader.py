@@ -51,6 +51,7 @@ REFERENCE = REPO.parent / "shared" / "reference" / "police_uk"
 ASB = "Anti-social behaviour"
 RATIO_TARGET = 1.5  # loader time / hand-written scan time
 GROWTH_TARGET = 0.20  # peak memory at all files vs 1/4 of them, above the import baseline
+RUN_BYTES = 256 * 2**20  # the loader reads runs of months of about this much CSV at a time
 
 FORCES = [
     "avon-and-somerset", "bedfordshire", "cambridgeshire", "cheshire", "city-of-london",
@@ -212,6 +213,7 @@ def _child(mode: str, list_file: Path) -> None:
         out["seconds"] = time.perf_counter() - start
         out["rows"] = result.rows_read
         out["asb"] = result.rows_asb
+        out["result_mb"] = result.counts.estimated_size() / 2**20
     elif mode == "hand":
         start = time.perf_counter()
         frame = (
@@ -223,10 +225,12 @@ def _child(mode: str, list_file: Path) -> None:
         )
         out["seconds"] = time.perf_counter() - start
         out["asb"] = int(frame["len"].sum())
+        out["result_mb"] = frame.estimated_size() / 2**20
     elif mode == "baseline":
         import ij_eval.io.police_uk  # noqa: F401 - the imports a measurement pays for
 
         out["seconds"] = 0.0
+        out["result_mb"] = 0.0
     else:
         raise SystemExit(f"unknown mode {mode}")
     out["maxrss_mb"] = peak_rss_mb()
@@ -295,8 +299,14 @@ def compare(title: str, files: list[Path], workdir: Path, repeat: int, baseline_
 
 def memory_growth(files: list[Path], workdir: Path, repeat: int, baseline_mb: float,
                   full: dict) -> None:
-    print("\n  peak memory by share of the files (loader; hand-written scan beside it):")
-    net = {}
+    """Peak memory of the loader (and the hand-written scan) over 1/4, 1/2 and all the files.
+
+    The result itself (one row per LSOA and month) grows with the months read, so growth is
+    also shown net of the result's own size: that is the part a streaming read should hold flat.
+    """
+    print("\n  peak memory by share of the files, net of the import baseline "
+          "(result = size of the returned counts):")
+    working = {}
     for share, k in (("1/4", max(1, len(files) // 4)), ("1/2", max(1, len(files) // 2)),
                      ("all", len(files))):
         if share == "all":
@@ -304,13 +314,23 @@ def memory_growth(files: list[Path], workdir: Path, repeat: int, baseline_mb: fl
         else:
             loader = best_of("loader", files[:k], workdir, repeat)
             hand = best_of("hand", files[:k], workdir, repeat)
-        net[share] = loader["maxrss_mb"] - baseline_mb
-        print(f"    {share:>3} ({k:5d} files, {loader['rows']:>12,} rows): loader peak "
-              f"{loader['maxrss_mb']:7.0f} MB ({net[share]:+6.0f} MB net), hand-written peak "
-              f"{hand['maxrss_mb']:7.0f} MB ({hand['maxrss_mb'] - baseline_mb:+6.0f} MB net)")
-    growth = (net["all"] - net["1/4"]) / max(net["1/4"], 1.0)
-    print(f"  loader net memory growth from 1/4 to all of the files: {growth:+.0%} "
-          f"(target: no growth, <= {GROWTH_TARGET:.0%}: {_met(growth <= GROWTH_TARGET)})")
+        net = loader["maxrss_mb"] - baseline_mb
+        working[share] = (net, net - loader["result_mb"])
+        print(f"    {share:>3} ({k:5d} files, {loader['rows']:>12,} rows): loader {net:6.0f} MB "
+              f"(result {loader['result_mb']:4.0f} MB, working {net - loader['result_mb']:6.0f} MB); "
+              f"hand-written {hand['maxrss_mb'] - baseline_mb:6.0f} MB "
+              f"(result {hand['result_mb']:4.0f} MB)")
+    total = working["all"][0] / max(working["1/4"][0], 1.0) - 1
+    growth = working["all"][1] / max(working["1/4"][1], 1.0) - 1
+    print(f"  loader memory from 1/4 to all of the files (4x the files): {total:+.0%} in all, "
+          f"{growth:+.0%} net of the result")
+    print(f"  target: memory does not grow with the files (working memory growth <= "
+          f"{GROWTH_TARGET:.0%}): {_met(growth <= GROWTH_TARGET)}")
+    quarter_bytes = sum(f.stat().st_size for f in files[: max(1, len(files) // 4)])
+    if quarter_bytes < 4 * RUN_BYTES:
+        print(f"  note: 1/4 of this archive is {quarter_bytes / 2**20:.0f} MB, only a few of the "
+              f"loader's {RUN_BYTES / 2**20:.0f} MB runs of months, and a run's group-by table "
+              "grows with the groups in it; run at full size to see memory stay flat")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Validate a data folder against the schemas and cross-table rules, collecting every problem.
 
-``validate_folder`` never raises for bad data: it returns a :class:`ValidationReport` whose
+``validate_folder`` never raises for bad data (only for a data folder that does not exist): it returns a :class:`ValidationReport` whose
 ``render()`` is the one report a user sees. ``load_tables`` is the pipeline's entry: the same
 checks, raising :class:`~ij_eval.errors.ValidationFailed` when any error is found.
 """
@@ -138,12 +138,12 @@ def _covariate(raw: pl.DataFrame, name: str) -> pl.Series:
     return number if number.null_count() == text.null_count() else text
 
 
-def _check_values(frame: pl.DataFrame, empty: dict[str, pl.Series], schema: TableSchema, where: Where,
+def _check_values(frame: pl.DataFrame, text: dict[str, pl.Series], schema: TableSchema, where: Where,
                   config: EvaluationConfig, problems: list[Problem]) -> None:
     """Required, range, pattern, uniqueness, date-plausibility and row-rule checks on typed values.
 
-    ``empty`` marks the cells left blank in the file (a value that failed to parse was already
-    reported and is not "missing" too).
+    ``text`` holds each column as written in the file (trimmed; null where blank): a value that
+    failed to parse was already reported and is not "missing" too, and problems quote the file.
     """
 
     def add(p: Problem | None) -> None:
@@ -154,9 +154,9 @@ def _check_values(frame: pl.DataFrame, empty: dict[str, pl.Series], schema: Tabl
     for col in schema.columns:
         s = frame[col.name]
         if col.required:
-            add(located(frame, empty[col.name], None, where, col.name, "required value missing"))
+            add(located(frame, text[col.name].is_null(), None, where, col.name, "required value missing"))
         for other, value in col.required_when:
-            add(located(frame, empty[col.name] & (frame[other] == value), None, where, col.name,
+            add(located(frame, text[col.name].is_null() & (frame[other] == value), None, where, col.name,
                         f"required where {other} is {value!r}"))
         if col.type in ("integer", "number", "money"):
             for bound, level, op in ((col.min, "error", "lt"), (col.max, "error", "gt"),
@@ -171,10 +171,10 @@ def _check_values(frame: pl.DataFrame, empty: dict[str, pl.Series], schema: Tabl
                 if level == "warning":
                     rule = "implausible value: " + rule.replace("minimum", "usual minimum").replace(
                         "maximum", "usual maximum")
-                add(located(frame, mask, s, where, col.name, rule, level=level))
+                add(located(frame, mask, text[col.name], where, col.name, rule, level=level))
         if col.pattern:
             if col.type == "list":
-                exploded = frame.select(ROW, pl.col(col.name).explode()).filter(pl.col(col.name).is_not_null())
+                exploded = frame.select(ROW, col.name).explode(col.name).filter(pl.col(col.name).is_not_null())
                 bad = ~exploded[col.name].str.contains(col.pattern)
                 add(located(exploded, bad, exploded[col.name], where, col.name,
                             f"item does not match the expected format ({col.example or col.pattern})"))
@@ -184,7 +184,7 @@ def _check_values(frame: pl.DataFrame, empty: dict[str, pl.Series], schema: Tabl
         if col.unique:
             add(located(frame, s.is_not_null() & s.is_duplicated(), s, where, col.name,
                         "duplicate value (must be unique)"))
-        if col.type in ("date", "datetime"):
+        if col.type in ("date", "datetime", "month"):
             day = s.dt.date() if col.type == "datetime" else s
             if extract is not None:
                 add(located(frame, day > extract, s, where, col.name,
@@ -193,8 +193,8 @@ def _check_values(frame: pl.DataFrame, empty: dict[str, pl.Series], schema: Tabl
                         "implausibly early date (before 1990)", level="warning"))
     key = list(schema.primary_key)
     if len(key) > 1 and not any(schema.column(k).unique for k in key):
-        dup = frame.select(pl.struct(key).is_duplicated()).to_series() & pl.all_horizontal(
-            [frame[k].is_not_null() for k in key])
+        dup = frame.select(pl.struct(key).is_duplicated() & pl.all_horizontal(
+            [pl.col(k).is_not_null() for k in key])).to_series()
         shown = frame.select(pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator=" / "))
         add(located(frame, dup, shown.to_series(), where, " + ".join(key),
                     "duplicate key (each combination must appear once)"))
@@ -224,24 +224,25 @@ def _typed_table(raw: RawTable, schema: TableSchema, config: EvaluationConfig,
     covariates, ignored = header
     where = Where(schema.name, raw.file)
     columns: list[pl.Series] = []
-    empty: dict[str, pl.Series] = {}
+    text: dict[str, pl.Series] = {}
     for col in schema.columns:
         if col.name in raw.frame.columns:
             typed, found = parse_column(raw.frame, col, where, date_order=config.data.date_order)
             problems.extend(found)
-            empty[col.name] = clean_text(raw.frame[col.name]).is_null()
+            text[col.name] = clean_text(raw.frame[col.name])
         else:
             typed = pl.Series(col.name, [None] * raw.frame.height, dtype=_POLARS_TYPE[col.type])
-            empty[col.name] = pl.Series([True] * raw.frame.height)
+            text[col.name] = pl.Series(col.name, [None] * raw.frame.height, dtype=pl.String)
         columns.append(typed)
     columns += [_covariate(raw.frame, c) for c in covariates]
     frame = pl.DataFrame(columns).with_columns(raw.frame[ROW])
-    _check_values(frame, empty, schema, where, config, problems)
+    _check_values(frame, text, schema, where, config, problems)
     return Table(schema.name, raw.path, frame, raw.encoding, covariates, ignored)
 
 
-def _check_references(tables: dict[str, Table], schemas: dict[str, TableSchema],
+def _check_references(tables: dict[str, Table], schemas: dict[str, TableSchema], rejected: set[str],
                       problems: list[Problem]) -> None:
+    """Every referencing value must exist in its target (a rejected target's errors are reported already)."""
     for name, table in tables.items():
         for col in schemas[name].columns:
             if not col.references:
@@ -250,6 +251,8 @@ def _check_references(tables: dict[str, Table], schemas: dict[str, TableSchema],
             where = Where(name, table.file)
             values = table.frame[col.name]
             if values.null_count() == len(values):
+                continue
+            if target_table in rejected:
                 continue
             if target_table not in tables:
                 problems.append(Problem(
@@ -286,8 +289,7 @@ def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> Validatio
     data_dir = Path(data_dir)
     problems: list[Problem] = []
     if not data_dir.is_dir():
-        problems.append(Problem("error", "", str(data_dir), "", "data folder not found"))
-        return ValidationReport(data_dir, tuple(problems))
+        raise InputError(Problem("error", "", str(data_dir), "", "data folder not found"))
     schemas = load_schemas()
     found, found_problems, others = find_table_files(data_dir, list(schemas))
     problems += found_problems
@@ -306,7 +308,8 @@ def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> Validatio
         table = _typed_table(raw, schema, config, problems)
         if table is not None:
             tables[name] = table
-    _check_references(tables, schemas, problems)
+    rejected = {p.table for p in problems if p.level == "error"} - set(tables)
+    _check_references(tables, schemas, rejected, problems)
     _check_lsoa_overlap(tables, problems)
     police_uk = None
     unrecognised = [p for p in others if p.name != POLICE_UK_DIR and p.suffix.lower() not in (".toml", ".json",

@@ -5,8 +5,8 @@ problem ``validate_folder`` must report for it (and that nothing else is reporte
 problems the case lists as consequences). Row numbers are file rows: data row ``i`` of a table is
 file row ``i + 2`` (the header is row 1).
 
-The last group, "known library problems", holds tests of the correct behaviour that currently
-fail; each names the bug it pins down.
+The last group, "regressions", pins down bugs found and fixed while the suite was written; each
+docstring says what used to go wrong.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
 import pytest
 from builders import MINIMAL_CONFIG, csv_text, valid_tables, write_folder, write_xlsx
 
 from ij_eval.cli import main
 from ij_eval.config import EvaluationConfig, config_from_dict
-from ij_eval.errors import Problem
+from ij_eval.errors import InputError, Problem
 from ij_eval.validation import validate_folder
 
 DEFAULT = EvaluationConfig()
@@ -98,6 +99,11 @@ def check(report, expect: Expect, also: tuple[Also, ...] = ()) -> Problem:
     return p
 
 
+def one_error(report) -> Problem:
+    assert len(report.errors) == 1, report.render()
+    return report.errors[0]
+
+
 # ---- helpers that write over one file of a valid folder -----------------------------------------
 
 def _write_bytes(name: str, data: bytes) -> Callable[[Path], None]:
@@ -156,6 +162,9 @@ CASES = [
          Expect("error", R, "name, date_of_birth, postcode", "direct identifier columns present"),
          cells={("referrals", "Name", 0): "Jo Bloggs", ("referrals", "Date of Birth", 0): "01/02/2005",
                 ("referrals", "Postcode", 0): "AB1 2CD"}),
+    Case("direct_identifier_headers_with_punctuation",
+         Expect("error", R, "d.o.b., phone_no.", "direct identifier columns present"),
+         cells={("referrals", "D.O.B.", 0): "01/02/2003", ("referrals", "Phone No.", 0): "07700 900123"}),
     Case("undeclared_extra_column_is_info",
          Expect("info", R, "school", "extra columns ignored (not declared as covariates)"),
          cells={("referrals", "school", 0): "Hill High"}),
@@ -312,11 +321,15 @@ CASES = [
     Case("neither_utf8_nor_cp1252",
          Expect("error", "costs.csv", "", "file is neither UTF-8 nor Windows-1252 text"),
          after=_write_bytes("costs.csv", _costs_csv().encode("utf-8").replace(b"PCC", b"P\x81C"))),
-    Case("ragged_csv_row_with_extra_field", Expect("error", "costs.csv", "", "not a readable CSV file", None, None),
+    Case("ragged_csv_row_with_extra_field",
+         Expect("error", "costs.csv", "", "row does not have the 7 fields of the header", 1, (3,), ("8 fields",)),
          after=_append_field_to_line("costs.csv", "costs", 3, ",surplus")),
     Case("two_files_for_one_table",
          Expect("error", "costs.csv, costs.xlsx", "", "more than one file for this table"),
          after=_second_file("costs", ".xlsx")),
+    Case("two_files_for_the_referrals_table",
+         Expect("error", "referrals.csv, referrals.xlsx", "", "more than one file for this table"),
+         after=_second_file("referrals", ".xlsx"), also=NO_REFERRALS),
     Case("required_table_missing", Expect("error", R, "", "required table not found"),
          omit=("referrals",), also=NO_REFERRALS),
     Case("asb_counts_without_areas", Expect("error", "areas.csv", "", "asb_counts needs an areas table"),
@@ -405,10 +418,11 @@ def test_undeclared_extra_column_is_ignored_and_declared_one_kept(tmp_path):
     assert table.covariates == ("employment",) and table.frame["employment"][0] == "student"
 
 
-def test_not_a_folder(tmp_path):
-    report = validate_folder(tmp_path / "nowhere", DEFAULT)
-    assert not report.ok
-    assert [p.rule for p in report.errors] == ["data folder not found"]
+def test_not_a_folder(tmp_path, capsys):
+    with pytest.raises(InputError, match="data folder not found"):
+        validate_folder(tmp_path / "nowhere", DEFAULT)
+    assert main(["validate", str(tmp_path / "nowhere")]) == 2
+    _no_traceback(capsys)
 
 
 # ---- the command line -------------------------------------------------------------------------------
@@ -465,7 +479,19 @@ def test_cli_run_on_bad_data_returns_1_and_writes_nothing(tmp_path, capsys):
     assert "ERROR: referrals.csv, column 'referral_id': duplicate value (must be unique)" in err
     assert "nothing was written" in err
     assert not out.exists()
-    assert not list(tmp_path.glob("*results*"))  # no partial store left beside it either
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # no partial store beside it either
+
+
+def test_cli_run_on_bad_data_leaves_an_existing_store_untouched(tmp_path, capsys):
+    folder = write_folder(tmp_path, config=MINIMAL_CONFIG, cells={("offences", "person_id", 0): "P999"})
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "results.json").write_text("{}\n")
+    assert main(["run", str(folder), "--out", str(out), "--quiet"]) == 1
+    _, err = _no_traceback(capsys)
+    assert "not found in referrals.person_id" in err
+    assert [p.name for p in out.iterdir()] == ["results.json"] and (out / "results.json").read_text() == "{}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "results"]
 
 
 def test_cli_run_without_a_config_returns_2(tmp_path, capsys):
@@ -486,9 +512,22 @@ def test_cli_run_on_warnings_only_data_returns_0(tmp_path, capsys):
 
 
 # =====================================================================================================
-# Known library problems: tests of the correct behaviour that fail at the time of writing.
-# Each docstring names the bug. Triage them; do not "fix" the test.
+# Regressions: each test pins the correct behaviour for a bug that was found and fixed; the docstring
+# describes what used to go wrong.
 # =====================================================================================================
+
+def test_tables_with_a_composite_primary_key_validate(tmp_path):
+    """validation._check_values, composite-key check: ``Series & pl.all_horizontal([Series, ...])``
+    is a polars Expr, so ``located`` fails with "TypeError: int() argument must be ... not 'Expr'".
+    Every folder with an asb_counts or costs table (primary keys area_id + period, item +
+    period_start) crashes validate and run with a traceback. Nearly every test in this file
+    fails while this bug is present, because the valid folder contains both tables."""
+    folder = write_folder(tmp_path, omit=("offences", "participant_survey", "victim_survey", "placements"),
+                          cells={("referrals", "placement_id", 0): None, ("referrals", "placement_id", 1): None})
+    report = validate_folder(folder, DEFAULT)
+    assert [p.describe() for p in report.problems] == []
+    assert report.tables["costs"].n_rows == 3
+
 
 def test_areas_with_several_lsoa_codes_per_area_validate(tmp_path):
     """validation._check_values, list pattern check: ``frame.select(ROW, pl.col(c).explode())``
@@ -515,7 +554,7 @@ def test_ragged_csv_row_error_names_the_row(tmp_path):
     folder = write_folder(tmp_path)
     _append_field_to_line("costs.csv", "costs", 3, ",surplus")(folder)
     report = validate_folder(folder, DEFAULT)
-    (p,) = report.errors
+    p = one_error(report)
     assert p.file == "costs.csv" and p.rows == (3,), p.describe()
     assert "Schema" not in p.rule  # polars internals are not a message for a person
 
@@ -574,7 +613,7 @@ def test_bad_encoding_hint_gives_the_byte_offset_in_the_file(tmp_path):
     bad_at = len(head) + len(filler) + len(b"Bad item,other,1,false,2024-01-01,2024-01-31,P")
     (folder / "costs.csv").write_bytes(head + filler + b"Bad item,other,1,false,2024-01-01,2024-01-31,P\x81C\n")
     report = validate_folder(folder, DEFAULT)
-    (p,) = report.errors
+    p = one_error(report)
     assert p.rule == "file is neither UTF-8 nor Windows-1252 text"
     assert "chunk" not in p.hint and str(bad_at) in p.hint, p.hint
 
@@ -584,5 +623,65 @@ def test_problem_values_show_numbers_as_written(tmp_path):
     text in the file ('-1'); every parse problem shows the text as written."""
     folder = write_folder(tmp_path, cells={("referrals", "hours_completed", 2): "-1"})
     report = validate_folder(folder, DEFAULT)
-    (p,) = report.errors
+    p = one_error(report)
     assert p.values == ("-1",), p.describe()
+
+
+@pytest.mark.parametrize(("column", "text", "rule"), [
+    pytest.param(("referrals", "hours_required", 0), "7,5", "not a number", id="decimal_comma_hours"),
+    pytest.param(("costs", "amount_gbp", 1), "350,75", "not an amount of money", id="decimal_comma_money"),
+    pytest.param(("asb_counts", "count", 0), "3,1", "not a whole number", id="misplaced_comma_integer"),
+])
+def test_commas_that_are_not_thousands_separators_are_refused(tmp_path, column, text, rule):
+    """io.parse.parse_column (integer/number/money): every comma is deleted before casting, so a
+    decimal comma "7,5" is silently read as 75 and "350,75" as 35075 - no problem reported.
+    Only 1,234-style thousands groups should be accepted."""
+    table, name, index = column
+    folder = write_folder(tmp_path, cells={column: text})
+    report = validate_folder(folder, DEFAULT)
+    check(report, Expect("error", f"{table}.csv", name, rule, 1, (index + 2,), (text,)))
+
+
+@pytest.mark.parametrize(("column", "text"), [
+    pytest.param(("costs", "amount_gbp", 1), "NaN", id="nan_money"),
+    pytest.param(("costs", "amount_gbp", 2), "inf", id="inf_money"),
+    pytest.param(("placements", "hours_delivered", 0), "nan", id="nan_number"),
+    pytest.param(("referrals", "hours_required", 0), "Infinity", id="infinity_number"),
+])
+def test_nan_and_infinity_are_not_numbers(tmp_path, column, text):
+    """io.parse.parse_column (number/money): ``cast(pl.Float64)`` accepts "NaN", "nan", "inf" and
+    "Infinity", so a cost of NaN or infinity passes validation with no problem at all (required,
+    min 0 and row rules all let NaN/inf through)."""
+    table, name, index = column
+    folder = write_folder(tmp_path, cells={column: text})
+    report = validate_folder(folder, DEFAULT)
+    p = one_error(report)
+    assert (p.file, p.column, p.rows, p.values) == (f"{table}.csv", name, (index + 2,), (text,)), p.describe()
+
+
+@pytest.mark.parametrize(("dates", "rule"), [
+    pytest.param(["01/01/2024", "01/02/2024", "01/03/2024"], "ambiguous dates", id="ambiguous"),
+    pytest.param(["01/15/2024", "02/15/2024", "03/15/2024"], "month-first", id="us"),
+])
+def test_month_column_date_order_problem_is_located_once(tmp_path, dates, rule):
+    """io.parse.parse_column (month): an ambiguous or US slash-date ``period`` column gives a
+    Problem with no row count, rows, values or hint (``Problem(..., column_rule)``); US dates are
+    also reported a second time as "not a month" for the same cells."""
+    folder = write_folder(tmp_path, columns={("asb_counts", "period"): dates * 3})
+    report = validate_folder(folder, DEFAULT)
+    check(report, Expect("error", "asb_counts.csv", "period", rule, 9, (2, 3, 4, 5, 6), tuple((dates * 2)[:5])))
+    p = one_error(report)
+    assert p.hint, p.describe()
+
+
+def test_ordinal_written_as_a_whole_float_is_accepted(tmp_path):
+    """io.parse.parse_column (ordinal): "4.0" is refused as "not one of the 5 answer levels" while
+    integer columns accept "19.0"; a Parquet file whose answer column is float (as pandas writes
+    a numeric column with missing answers) is therefore refused."""
+    folder = write_folder(tmp_path, omit=("participant_survey",))
+    frame = pl.DataFrame({k: pl.Series(v, dtype=pl.String) for k, v in valid_tables()["participant_survey"].items()})
+    frame = frame.with_columns(pl.Series("would_handle_differently", [4.0, 3.0, None], dtype=pl.Float64))
+    frame.write_parquet(folder / "participant_survey.parquet")
+    report = validate_folder(folder, DEFAULT)
+    assert [p.describe() for p in report.problems] == []
+    assert report.tables["participant_survey"].frame["would_handle_differently"].to_list() == [4, 3, None]

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from ij_eval.errors import InputError
+from ij_eval.io import police_uk
 from ij_eval.io.police_uk import (
     AreaPlacement,
     PoliceUkAsb,
@@ -121,10 +122,11 @@ def test_force_folder_counts_by_month_match_published(force: str) -> None:
 def test_counts_schema_and_missing_lsoa_kept() -> None:
     result = asb_by_lsoa_month(REFERENCE)
     assert isinstance(result, PoliceUkAsb)
-    assert result.counts.schema == pl.Schema(
+    assert dict(result.counts.schema) == (
         {"lsoa_code": pl.String, "period": pl.Date, "count": pl.Int64}
     )
     assert result.counts["count"].min() >= 1
+    assert result.counts.equals(result.counts.sort("period", "lsoa_code", nulls_last=True))
     assert not result.counts.select("lsoa_code", "period").is_duplicated().any()
     assert result.rows_asb == sum(c[1] + c[3] for c in PUBLISHED.values())
     # ASB rows with no LSOA are counted under a null lsoa_code, not dropped
@@ -185,9 +187,9 @@ def test_tiny_download_counts(tiny: Path) -> None:
     assert result.counts.to_dicts() == [
         {"lsoa_code": "E01000001", "period": date(2024, 1, 1), "count": 3},
         {"lsoa_code": "E01000002", "period": date(2024, 1, 1), "count": 1},
-        {"lsoa_code": "E01000002", "period": date(2024, 3, 1), "count": 2},
         {"lsoa_code": "E01000003", "period": date(2024, 1, 1), "count": 2},
         {"lsoa_code": None, "period": date(2024, 1, 1), "count": 1},
+        {"lsoa_code": "E01000002", "period": date(2024, 3, 1), "count": 2},
     ]
 
 
@@ -206,7 +208,7 @@ def test_asb_by_area_hand_checked(tiny: Path, form: str) -> None:
     placed = asb_by_area(asb, areas)
     assert isinstance(placed, AreaPlacement)
     jan, feb, mar = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)
-    assert placed.counts.schema == pl.Schema(
+    assert dict(placed.counts.schema) == (
         {"area_id": pl.String, "period": pl.Date, "count": pl.Int64}
     )
     assert placed.counts.rows() == [
@@ -363,3 +365,35 @@ def test_untidy_lsoa_codes_and_months_are_tidied(tmp_path: Path) -> None:
     assert result.counts.rows() == [("E01000001", date(2024, 1, 1), 2),
                                     ("E01000002", date(2024, 1, 1), 1),
                                     (None, date(2024, 1, 1), 1)]
+
+
+def test_reading_in_month_runs_gives_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = asb_by_lsoa_month(REFERENCE)
+    monkeypatch.setattr(police_uk, "_BATCH_BYTES", 1)  # one run per month
+    assert len(police_uk._batches(whole.files, {f: police_uk._layout(f) for f in whole.files})) == 9
+    by_month = asb_by_lsoa_month(REFERENCE)
+    assert by_month.counts.equals(whole.counts)
+    assert (by_month.rows_read, by_month.rows_asb) == (whole.rows_read, whole.rows_asb)
+
+
+def test_month_column_differing_from_file_name_is_merged(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(police_uk, "_BATCH_BYTES", 1)
+    # a late-published file: named for February but its rows are January's
+    a = write_street(tmp_path / "2024-01-a-street.csv", [street_row("2024-01", "E01000002", ASB)] * 2)
+    b = write_street(tmp_path / "2024-02-a-street.csv", [street_row("2024-01", "E01000002", ASB),
+                                                         street_row("2024-01", "E01000001", ASB)])
+    result = asb_by_lsoa_month([a, b])
+    assert result.counts.rows() == [("E01000001", date(2024, 1, 1), 1),
+                                    ("E01000002", date(2024, 1, 1), 3)]
+
+
+def test_files_with_differently_ordered_columns(tmp_path: Path) -> None:
+    normal = write_street(tmp_path / "2024-01-a-street.csv", [street_row("2024-01", "E01000001", ASB)])
+    names = HEADER.split(",")
+    order = [9, 7, 1, *[i for i in range(12) if i not in (9, 7, 1)]]
+    row = street_row("2024-01", "E01000001", ASB).split(",")
+    other = write_street(tmp_path / "2024-01-b-street.csv", [",".join(row[i] for i in order)] * 2,
+                         header=",".join(names[i] for i in order))
+    result = asb_by_lsoa_month([normal, other])
+    assert result.counts.rows() == [("E01000001", date(2024, 1, 1), 3)]

@@ -23,7 +23,9 @@ _FALSE = ["false", "f", "no", "n", "0", "0.0"]
 _ISO = r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$"
 _SLASH = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
 _SHORT_YEAR = r"^\d{1,2}[/-]\d{1,2}[/-]\d{2}(?:\s.*)?$"
-_SERIAL = r"^\d{4,5}(?:\.\d+)?$"
+_SERIAL = r"^\d{5}(?:\.\d+)?$"  # Excel day numbers for 1927-2173
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"  # no NaN, no infinity
+_THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$"  # commas only as thousands separators
 _MONTH = r"^(\d{4})-(\d{2})$"
 
 
@@ -52,6 +54,12 @@ def located(frame: pl.DataFrame, mask: pl.Series, values: pl.Series | None, wher
 def null_where(s: pl.Series, mask: pl.Series) -> pl.Series:
     """``s`` with nulls where ``mask`` is true."""
     return pl.select(pl.when(mask.fill_null(False)).then(None).otherwise(s).alias(s.name)).to_series()
+
+
+def _number(text: pl.Series) -> pl.Series:
+    """Numeric text with thousands commas removed; null unless it is a plain finite number."""
+    plain = null_where(text, text.str.contains(",") & ~text.str.contains(_THOUSANDS)).str.replace_all(",", "")
+    return null_where(plain, ~plain.str.contains(_NUMBER))
 
 
 def clean_text(s: pl.Series) -> pl.Series:
@@ -134,22 +142,20 @@ def parse_column(raw: pl.DataFrame, column: Column, where: Where, *,
         labels = list(column.levels)
         by_label = code.replace_strict(labels, list(range(1, len(labels) + 1)), default=None,
                                        return_dtype=pl.Int8)
-        by_number = code.cast(pl.Int8, strict=False)
+        by_number = code.str.replace(r"\.0+$", "").cast(pl.Int8, strict=False)
         by_number = null_where(by_number, ~by_number.is_between(1, len(labels)))
         typed = by_label.fill_null(by_number).alias(column.name)
         bad(typed, f"not one of the {len(labels)} answer levels",
             "use a label (" + ", ".join(labels) + f") or its number 1-{len(labels)}")
     elif kind == "integer":
-        whole = text.str.replace(r"\.0+$", "").str.replace_all(",", "")
-        typed = whole.cast(pl.Int64, strict=False)
+        typed = _number(text).str.replace(r"\.0*$", "").cast(pl.Int64, strict=False)
         bad(typed, "not a whole number")
     elif kind in ("number", "money"):
-        num = text.str.replace_all(",", "")
-        if kind == "money":
-            num = num.str.replace(r"^£\s*", "").str.replace(r"^-£\s*", "-")
-        typed = num.cast(pl.Float64, strict=False)
+        num = text.str.replace(r"^£\s*", "").str.replace(r"^-£\s*", "-") if kind == "money" else text
+        typed = _number(num).cast(pl.Float64, strict=False)
         bad(typed, "not a number" if kind == "number" else "not an amount of money",
-            "write amounts like 1250.50 or £1,250.50" if kind == "money" else "")
+            "write amounts like 1250.50 or £1,250.50 (a comma only between thousands)" if kind == "money"
+            else "write numbers like 7.5 or 1,250 (a comma only between thousands)")
     elif kind == "boolean":
         low = text.str.to_lowercase()
         typed = low.replace_strict(_TRUE + _FALSE, [True] * len(_TRUE) + [False] * len(_FALSE),
@@ -189,10 +195,14 @@ def parse_column(raw: pl.DataFrame, column: Column, where: Where, *,
             "%Y-%m-%d", strict=False)
         rest = null_where(text, as_month.is_not_null())
         dated, column_rule, _ = _dates(rest, Column(column.name, "date"), date_order)
+        if column_rule:
+            slashed = rest.str.contains("/")
+            problems.append(located(raw, slashed, text, where, column.name, column_rule,
+                                    hint="write months as yyyy-mm"))
+            dated = null_where(dated, slashed)
+            text = null_where(text, slashed)  # reported once, not again as "not a month"
         typed = as_month.fill_null(dated.dt.truncate("1mo")).alias(column.name)
         bad(typed, "not a month", "write months as yyyy-mm")
-        if column_rule:
-            problems.append(Problem("error", where.table, where.file, column.name, column_rule))
     elif kind == "list":
         typed = text.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
             pl.element().filter(pl.element() != ""))

@@ -6,10 +6,11 @@ LSOA code, LSOA name, Crime type, Last outcome category, Context). A download un
 folder per month (``2024-01/2024-01-derbyshire-street.csv``); this module accepts that folder,
 any folder above it, the CSV files themselves, or a mix.
 
-Only three columns are read (``Month``, ``LSOA code``, ``Crime type``), every one as text, in a
-single lazy polars scan over all the files at once, run on the streaming engine so that memory
-does not grow with the number of files. The scan is grouped by (is ASB, LSOA code of ASB rows,
-Month), which yields the ASB counts and the total number of rows in one pass.
+Only three columns are read (``Month``, ``LSOA code``, ``Crime type``), every one as text, by
+lazy polars scans (one ``pl.scan_csv`` over all the files of a run of months, about 256 MB of
+CSV; a small download is one scan) run on the streaming engine, so that memory does not grow
+with the number of files. Each scan is grouped by (is ASB, LSOA code of ASB rows, Month),
+which yields the ASB counts and the total number of rows in one pass over the files.
 
 Bad input (a zip that was not unzipped, no street-level files, a missing column, an unreadable
 file, a Month that is not ``YYYY-MM``, an LSOA listed in two analysis areas) raises
@@ -67,7 +68,7 @@ class PoliceUkAsb:
     counts : polars.DataFrame
         One row per (LSOA, month) with at least one ASB row: ``lsoa_code`` (String, null for
         rows published without an LSOA), ``period`` (Date, first of the month) and ``count``
-        (Int64). Sorted by ``lsoa_code`` (nulls last), then ``period``.
+        (Int64). Sorted by ``period``, then ``lsoa_code`` (nulls last).
     rows_read : int
         Rows in all the files, any crime type.
     rows_asb : int
@@ -271,6 +272,22 @@ def _column_map(path: Path, header: list[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """A file's header, and the names in it of Month, LSOA code and Crime type.
+
+    Files are scanned together only if their headers are identical.
+    """
+
+    header: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+def _layout(path: Path) -> _Layout:
+    header = _header(path)
+    return _Layout(tuple(header), _column_map(path, header))
+
+
 _SCAN_PARAMS = set(inspect.signature(pl.scan_csv).parameters)
 
 
@@ -319,12 +336,12 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _unreadable(groups: dict[tuple[str, ...], list[Path]], exc: BaseException) -> InputError:
+def _unreadable(groups: dict[_Layout, list[Path]], exc: BaseException) -> InputError:
     """Find the file a failed scan choked on by scanning each file on its own."""
-    for columns, files in groups.items():
+    for layout, files in groups.items():
         for file in files:
             try:
-                _collect(_grouped(_scan([file], columns)))
+                _collect(_grouped(_scan([file], layout.columns)))
             except pl.exceptions.PolarsError as one:
                 return _error(file.name, f"not a readable CSV file: {_first_line(one)}",
                               hint="download it again from data.police.uk; check it is UTF-8 "
@@ -334,14 +351,14 @@ def _unreadable(groups: dict[tuple[str, ...], list[Path]], exc: BaseException) -
                   hint="check that the files are data.police.uk street-level CSVs as downloaded")
 
 
-def _locate(groups: dict[tuple[str, ...], list[Path]], test: pl.Expr, column: str, rule: str,
+def _locate(groups: dict[_Layout, list[Path]], test: pl.Expr, column: str, rule: str,
             hint: str) -> InputError:
     """An error naming the first file, rows and values where ``test`` holds (error path only)."""
     hits: list[tuple[Path, pl.DataFrame]] = []
-    for columns, files in groups.items():
+    for layout, files in groups.items():
         for file in files:
             found = _collect(
-                _scan([file], columns, keep=("__row",), row_index_name="__row",
+                _scan([file], layout.columns, keep=("__row",), row_index_name="__row",
                       row_index_offset=2).filter(test)
             )
             if found.height:
@@ -358,7 +375,7 @@ def _locate(groups: dict[tuple[str, ...], list[Path]], test: pl.Expr, column: st
     )
 
 
-def _bad_month_error(groups: dict[tuple[str, ...], list[Path]], bad: list[str | None]) -> InputError:
+def _bad_month_error(groups: dict[_Layout, list[Path]], bad: list[str | None]) -> InputError:
     wanted = [b for b in bad if b is not None]
     test = pl.col(_MONTH).is_null() if None in bad else pl.lit(False)
     if wanted:
@@ -368,7 +385,7 @@ def _bad_month_error(groups: dict[tuple[str, ...], list[Path]], bad: list[str | 
                         "rather than editing it (a spreadsheet may have turned months into dates)")
 
 
-def _no_crime_type_error(groups: dict[tuple[str, ...], list[Path]]) -> InputError:
+def _no_crime_type_error(groups: dict[_Layout, list[Path]]) -> InputError:
     return _locate(groups, pl.col(_CRIME_TYPE).is_null(), _CRIME_TYPE,
                    "Crime type is empty (a short or malformed row?)",
                    hint="data.police.uk fills Crime type on every row; download the file again "
@@ -386,7 +403,8 @@ def asb_by_lsoa_month(paths: PathLike | Iterable[PathLike]) -> PoliceUkAsb:
     Returns
     -------
     PoliceUkAsb
-        Counts by (``lsoa_code``, ``period``) and the row totals of the files read.
+        Counts by (``lsoa_code``, ``period``), sorted by period then LSOA, and the row
+        totals of the files read.
 
     Raises
     ------
@@ -397,16 +415,65 @@ def asb_by_lsoa_month(paths: PathLike | Iterable[PathLike]) -> PoliceUkAsb:
 
     Notes
     -----
-    All files are scanned in one lazy query on polars' streaming engine (files with different
-    headers, rare, are scanned per header and concatenated), so memory stays flat however many
-    files there are. Only the header line of each file is read beforehand, to check columns.
+    Only the header line of each file is read beforehand, to check its columns. The rows are
+    then read in one lazy ``pl.scan_csv`` over the files of a run of consecutive months
+    (about 256 MB of CSV; a small download is a single scan over all its files), on polars'
+    streaming engine. Polars' streaming group-by holds a hash table of every (LSOA, month)
+    group it has seen, so a single query over five national years would need several hundred
+    MB more than one over a few months; scanning month runs in turn keeps memory flat however
+    many files there are, and only the compact counts accumulate.
     """
     files = find_street_files(paths)
-    groups: dict[tuple[str, ...], list[Path]] = {}
-    for file in files:
-        header = _header(file)
-        groups.setdefault(_column_map(file, header), []).append(file)
-    plans = [_scan(group, columns) for columns, group in groups.items()]
+    layouts = {file: _layout(file) for file in files}
+    parts: list[pl.DataFrame] = []
+    rows_read = 0
+    for batch in _batches(files, layouts):
+        counts, rows = _read_batch(batch)
+        parts.append(counts)
+        rows_read += rows
+    counts = pl.concat(parts, how="vertical", rechunk=False)  # no copy of the whole result
+    if not _in_order(parts):  # a Month differing from its file's name: runs overlap
+        counts = (
+            counts.group_by("lsoa_code", "period")
+            .agg(pl.col("count").sum())
+            .sort("period", "lsoa_code", nulls_last=True)
+        )
+    return PoliceUkAsb(counts=counts, rows_read=rows_read,
+                       rows_asb=int(counts["count"].sum()), files=tuple(files))
+
+
+_BATCH_BYTES = 256 * 2**20
+_NAME_MONTH = re.compile(r"^(\d{4}-\d{2})")
+
+
+def _batches(files: list[Path], layouts: dict[Path, _Layout]
+             ) -> list[dict[_Layout, list[Path]]]:
+    """Files in runs of whole months (by file name) of about ``_BATCH_BYTES`` each.
+
+    Each run maps a header layout to the files sharing it (one entry for real downloads).
+    """
+    def month(file: Path) -> str:
+        found = _NAME_MONTH.match(file.name)
+        return found.group(1) if found else ""
+
+    batches: list[dict[_Layout, list[Path]]] = []
+    current: dict[_Layout, list[Path]] = {}
+    size = 0
+    previous = None
+    for file in sorted(files, key=lambda f: (month(f), str(f))):
+        if current and month(file) != previous and size >= _BATCH_BYTES:
+            batches.append(current)
+            current, size = {}, 0
+        current.setdefault(layouts[file], []).append(file)
+        size += file.stat().st_size
+        previous = month(file)
+    batches.append(current)
+    return batches
+
+
+def _read_batch(groups: dict[_Layout, list[Path]]) -> tuple[pl.DataFrame, int]:
+    """ASB counts (lsoa_code, period, count) sorted by period then LSOA, and all rows read."""
+    plans = [_scan(files, layout.columns) for layout, files in groups.items()]
     lazy = plans[0] if len(plans) == 1 else pl.concat(plans, how="vertical")
     try:
         grouped = _collect(_grouped(lazy))
@@ -439,10 +506,22 @@ def asb_by_lsoa_month(paths: PathLike | Iterable[PathLike]) -> PoliceUkAsb:
         )
     counts = (
         asb.select("lsoa_code", "period", pl.col("count").cast(pl.Int64))
-        .sort("lsoa_code", "period", nulls_last=True)
+        .sort("period", "lsoa_code", nulls_last=True)
     )
-    return PoliceUkAsb(counts=counts, rows_read=rows_read, rows_asb=int(counts["count"].sum()),
-                       files=tuple(files))
+    return counts, rows_read
+
+
+def _in_order(parts: list[pl.DataFrame]) -> bool:
+    """True if each part (itself sorted and unique) ends before the next one starts.
+
+    The order is by period, then LSOA code with nulls last; Python compares strings by code
+    point, which is the byte order of UTF-8 that polars sorts by.
+    """
+    def key(row: tuple[str | None, object, int]) -> tuple[object, bool, str]:
+        return (row[1], row[0] is None, row[0] or "")
+
+    ends = [(key(p.row(0)), key(p.row(-1))) for p in parts if p.height]
+    return all(last < first for (_, last), (first, _) in zip(ends, ends[1:], strict=False))
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ and Parquet files are scanned lazily.
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -80,16 +81,34 @@ def _detect_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             pass
     decoder = codecs.getincrementaldecoder("cp1252")()
+    offset = 0
     with path.open("rb") as fh:
         try:
             while chunk := fh.read(_CHUNK):
                 decoder.decode(chunk)
+                offset += len(chunk)
         except UnicodeDecodeError as exc:
             raise InputError(Problem(
                 "error", "", path.name, "", "file is neither UTF-8 nor Windows-1252 text",
-                hint=f"save it as CSV UTF-8 (byte {exc.start} of a chunk could not be read)",
+                hint=f"save it as CSV UTF-8 (the byte at position {offset + exc.start} of the file "
+                     "is not a character in either encoding)",
             )) from None
     return "cp1252"
+
+
+def _check_field_counts(path: Path, name: str) -> None:
+    """Every record must have as many fields as the header (polars would pad or fail unlocated)."""
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        records = csv.reader(fh)
+        header = next(records, [])
+        bad = [(i, len(rec)) for i, rec in enumerate(records, start=2) if rec and len(rec) != len(header)]
+    if bad:
+        raise InputError(Problem(
+            "error", name, path.name, "", f"row does not have the {len(header)} fields of the header",
+            n_rows=len(bad), rows=tuple(i for i, _ in bad[:5]),
+            values=tuple(f"{n} fields" for _, n in bad[:5]),
+            hint="check for unquoted commas in text, or missing trailing fields",
+        ))
 
 
 def _transcode_to_utf8(path: Path) -> Path:
@@ -112,6 +131,7 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, str]:
     encoding = _detect_encoding(path)
     source = path if encoding == "utf-8" else _transcode_to_utf8(path)
     try:
+        _check_field_counts(source, name)
         frame = (
             pl.scan_csv(source, infer_schema=False, encoding="utf8",
                         truncate_ragged_lines=False)
@@ -119,6 +139,8 @@ def _read_csv(path: Path, name: str) -> tuple[pl.DataFrame, str]:
         )
     except pl.exceptions.NoDataError:
         raise _empty(path, name, "file is empty (no header row)") from None
+    except InputError as exc:  # a located problem found on the transcoded copy names the original
+        raise InputError(replace(exc.problem, file=path.name)) from None
     except pl.exceptions.ComputeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError(Problem("error", name, path.name, "", f"not a readable CSV file: {first}",

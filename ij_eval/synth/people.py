@@ -34,8 +34,8 @@ IJ_OFFENCES = (("asb", 0.35), ("criminal_damage", 0.20), ("shop_theft", 0.15),
 COMPARISON_OFFENCES = (("asb", 0.18), ("criminal_damage", 0.20), ("shop_theft", 0.22),
                        ("public_order", 0.18), ("cannabis_possession", 0.12),
                        ("drunk_and_disorderly", 0.06), ("other", 0.04))
-IJ_ROUTES = (("community_resolution", 0.58), ("outcome_22", 0.20), ("conditional_caution", 0.08),
-             ("voluntary_warning_letter", 0.07), ("voluntary_abc", 0.05), ("voluntary_vco", 0.02))
+IJ_ROUTES = (("community_resolution", 0.55), ("outcome_22", 0.21), ("conditional_caution", 0.09),
+             ("voluntary_warning_letter", 0.08), ("voluntary_abc", 0.05), ("voluntary_vco", 0.02))
 COMPARISON_ROUTES = (("community_resolution", 0.35), ("outcome_22", 0.10), ("caution", 0.30),
                      ("conditional_caution", 0.07), ("charge", 0.18))
 OUTCOME_CODE = {"community_resolution": 8, "outcome_22": 22, "conditional_caution": 3, "charge": 1}

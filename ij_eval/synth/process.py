@@ -48,6 +48,15 @@ def _normal_scores(x: np.ndarray) -> np.ndarray:
     return norm.ppf((rank + 0.5) / x.size)
 
 
+def _exactly(rng: np.random.Generator, eligible: np.ndarray, share: float) -> np.ndarray:
+    """A random ``share`` of the eligible rows, exactly (rounded), marked true."""
+    idx = np.flatnonzero(eligible)
+    chosen = rng.permutation(idx)[: int(round(share * idx.size))]
+    out = np.zeros(eligible.size, dtype=bool)
+    out[chosen] = True
+    return out
+
+
 def _final_status(rng: np.random.Generator, risk: np.ndarray, scenario: Scenario) -> np.ndarray:
     n = risk.size
     rho = scenario.status_risk_correlation
@@ -78,7 +87,7 @@ def make_journey(rng: np.random.Generator, cohort: Cohort, scenario: Scenario,
     gap = np.select([u < g0, u < g0 + g1, u < g0 + g1 + g2], [0, 1, 2], 2 + rng.geometric(0.12, n))
     start_day = ref + contact_day + gap
     room = np.maximum(0, (start_day * MINUTES_PER_DAY + 1080) - contact_min)
-    booked_min = contact_min + (rng.random(n) * np.minimum(room, MINUTES_PER_DAY)).astype("int64")
+    booked_min = contact_min + (rng.random(n) * np.minimum(room, 180)).astype("int64")  # within 3 hours
 
     extra = rng.gamma(scenario.hours_extra_shape, scenario.hours_extra_mean / scenario.hours_extra_shape, n)
     hours = np.minimum(scenario.min_hours + np.rint(extra), MAX_HOURS).astype("int64")
@@ -104,8 +113,8 @@ def make_journey(rng: np.random.Generator, cohort: Cohort, scenario: Scenario,
 
     hours_required = np.where(status == "not_suitable", -1, hours)
     hours_completed = np.where(status == "not_suitable", -1, np.maximum(done, 0))
-    workshop = started & (rng.random(n) < scenario.workshop_share)
-    restorative = started & (rng.random(n) < scenario.restorative_share)
+    workshop = _exactly(rng, started, scenario.workshop_share)
+    restorative = _exactly(rng, started, scenario.restorative_share)
     cum = np.cumsum(placement_weights) / placement_weights.sum()
     placement = np.minimum(np.searchsorted(cum, rng.random(n), side="right"), cum.size - 1)
     return Journey(

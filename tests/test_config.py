@@ -1,0 +1,184 @@
+"""The evaluation config: defaults, a full file, and a clear ConfigError for every kind of mistake."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from ij_eval.config import EvaluationConfig, config_from_dict, load_config
+from ij_eval.errors import ConfigError, IJEvalError
+
+FULL = """\
+[scheme]
+name = "Immediate Justice"
+force = "Example Constabulary"
+start = 2023-10-01
+evaluation_team = "University of Somewhere"
+synthetic = false
+
+[data]
+extract_date = 2025-09-30
+period_start = 2023-10-01
+period_end = 2025-03-31
+date_order = "day-first"
+
+[reoffending]
+follow_up_days = 365
+waiting_days = 183
+comparison = "historical"
+covariates = ["age", "sex", "prior_offences", "employment"]
+
+[hotspots]
+harmonics = 3
+season_period = 12
+overdispersion = "negative-binomial"
+newey_west_lags = 2
+
+[disclosure]
+threshold = 5
+
+[run]
+seed = 42
+
+[value_for_money]
+discount_rate = 0.035
+price_year = 2024
+"""
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "evaluation.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults():
+    config = load_config(None)
+    assert config == EvaluationConfig()
+    assert config.scheme.name == "Immediate Justice" and config.scheme.start is None and not config.scheme.synthetic
+    assert config.data.extract_date is None and config.data.date_order == "auto"
+    assert config.reoffending.follow_up_days == 365 and config.reoffending.waiting_days == 183
+    assert config.reoffending.comparison == "concurrent"
+    assert config.reoffending.covariates == ("age", "sex", "prior_offences")
+    assert config.hotspots.overdispersion == "quasi-poisson" and config.hotspots.harmonics == 2
+    assert config.disclosure.threshold == 10 and config.run.seed == 20231001
+    assert config.value_for_money == ()
+
+
+def test_empty_file_gives_the_defaults(tmp_path):
+    assert load_config(_write(tmp_path, "")) == EvaluationConfig()
+
+
+def test_full_toml_loads_with_dates(tmp_path):
+    path = _write(tmp_path, FULL)
+    config = load_config(path)
+    assert config.source == str(path)
+    assert config.scheme.force == "Example Constabulary" and config.scheme.start == dt.date(2023, 10, 1)
+    assert config.scheme.evaluation_team == "University of Somewhere"
+    assert config.data.extract_date == dt.date(2025, 9, 30)
+    assert (config.data.period_start, config.data.period_end) == (dt.date(2023, 10, 1), dt.date(2025, 3, 31))
+    assert config.data.date_order == "day-first"
+    assert config.reoffending.comparison == "historical"
+    assert config.reoffending.covariates == ("age", "sex", "prior_offences", "employment")
+    assert (config.hotspots.harmonics, config.hotspots.overdispersion, config.hotspots.newey_west_lags) == (
+        3, "negative-binomial", 2)
+    assert config.disclosure.threshold == 5 and config.run.seed == 42
+    assert dict(config.value_for_money) == {"discount_rate": 0.035, "price_year": 2024}
+    plain = config.to_dict()
+    assert plain["data"]["extract_date"] == "2025-09-30" and plain["scheme"]["start"] == "2023-10-01"
+    assert plain["reoffending"]["covariates"] == ["age", "sex", "prior_offences", "employment"]
+    assert plain["value_for_money"] == {"discount_rate": 0.035, "price_year": 2024}
+    assert "source" not in plain
+
+
+def test_dates_may_be_quoted_iso_text_or_datetimes(tmp_path):
+    config = load_config(_write(tmp_path, '[data]\nextract_date = "2025-09-30"\nperiod_start = 2023-10-01T08:00:00\n'))
+    assert config.data.extract_date == dt.date(2025, 9, 30)
+    assert config.data.period_start == dt.date(2023, 10, 1)
+
+
+def test_file_with_a_bom_loads(tmp_path):
+    path = tmp_path / "evaluation.toml"
+    path.write_bytes("\ufeff[run]\nseed = 7\n".encode())
+    assert load_config(path).run.seed == 7
+
+
+def test_config_is_frozen():
+    config = EvaluationConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.run.seed = 1  # type: ignore[misc]
+
+
+# ---- mistakes: each names the file, the section and the key -----------------------------------------
+
+BAD = [
+    ("unknown_section", "[reoffendng]\nfollow_up_days = 365\n",
+     ["unknown section [reoffendng]", "known sections: scheme, data, reoffending"]),
+    ("unknown_key", "[data]\nextract_dat = 2025-09-30\n",
+     ["unknown setting 'extract_dat' in [data]", "known: extract_date"]),
+    ("unknown_key_in_scheme", "[scheme]\nstart_date = 2023-10-01\n", ["unknown setting 'start_date' in [scheme]"]),
+    ("section_not_a_table", "data = 3\n", ["[data] must be a table of settings"]),
+    ("text_for_a_whole_number", '[reoffending]\nfollow_up_days = "365"\n',
+     ["[reoffending] follow_up_days: expected a whole number, got '365'"]),
+    ("float_for_a_whole_number", "[disclosure]\nthreshold = 10.5\n",
+     ["[disclosure] threshold: expected a whole number, got 10.5"]),
+    ("boolean_for_a_whole_number", "[run]\nseed = true\n", ["[run] seed: expected a whole number, got True"]),
+    ("text_for_a_boolean", '[scheme]\nsynthetic = "yes"\n', ["[scheme] synthetic: expected true or false, got 'yes'"]),
+    ("number_for_text", "[scheme]\nforce = 43\n", ["[scheme] force: expected text, got 43"]),
+    ("text_for_a_list", '[reoffending]\ncovariates = "age"\n',
+     ["[reoffending] covariates: expected a list of names, got 'age'"]),
+    ("numbers_in_a_list", "[reoffending]\ncovariates = [1, 2]\n",
+     ["[reoffending] covariates: expected a list of names"]),
+    ("uk_text_for_a_date", '[data]\nextract_date = "30/09/2025"\n',
+     ["[data] extract_date: expected a date like 2024-03-31, got '30/09/2025'"]),
+    ("number_for_a_date", "[scheme]\nstart = 20231001\n", ["[scheme] start: expected a date like 2024-03-31"]),
+    ("bad_literal_date_order", '[data]\ndate_order = "month-first"\n',
+     ["[data] date_order: must be one of 'auto', 'day-first', got 'month-first'"]),
+    ("bad_literal_comparison", '[reoffending]\ncomparison = "historic"\n',
+     ["[reoffending] comparison: must be one of 'concurrent', 'historical', got 'historic'"]),
+    ("bad_literal_overdispersion", '[hotspots]\noverdispersion = "poisson"\n',
+     ["[hotspots] overdispersion: must be one of 'quasi-poisson', 'negative-binomial'"]),
+    ("period_end_before_start", "[data]\nperiod_start = 2024-01-01\nperiod_end = 2023-12-31\n",
+     ["[data] period_end is before period_start"]),
+    ("threshold_zero", "[disclosure]\nthreshold = 0\n", ["[disclosure] threshold must be at least 1"]),
+    ("follow_up_zero", "[reoffending]\nfollow_up_days = 0\n", ["[reoffending] follow_up_days must be positive"]),
+    ("negative_harmonics", "[hotspots]\nharmonics = -1\n", ["[hotspots] harmonics must not be negative"]),
+    ("not_toml", "[data\nextract_date = 2025-09-30\n", ["not valid TOML"]),
+]
+
+
+@pytest.mark.parametrize(("text", "fragments"), [pytest.param(t, f, id=i) for i, t, f in BAD])
+def test_mistake_gives_config_error_naming_section_and_key(tmp_path, text, fragments):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, message
+    assert isinstance(info.value, IJEvalError) and info.value.exit_code == 2
+
+
+def test_config_from_dict_names_its_source():
+    with pytest.raises(ConfigError, match=r"^my-settings: unknown setting 'seeds' in \[run\]"):
+        config_from_dict({"run": {"seeds": 1}}, source="my-settings")
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope" / "evaluation.toml"
+    with pytest.raises(ConfigError, match="config file not found: .*evaluation.toml"):
+        load_config(path)
+
+
+def test_a_folder_is_not_a_config_file(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path)
+
+
+def test_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "evaluation.toml"
+    path.write_bytes(b'[scheme]\nforce = "Caf\xe9"\n')
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
