@@ -1,8 +1,9 @@
 """Validate a data folder against the schemas and cross-table rules, collecting every problem.
 
-``validate_folder`` never raises for bad data (only for a data folder that does not exist): it returns a :class:`ValidationReport` whose
-``render()`` is the one report a user sees. ``load_tables`` is the pipeline's entry: the same
-checks, raising :class:`~ij_eval.errors.ValidationFailed` when any error is found.
+``validate_folder`` never raises for bad data (only for a data folder that does not exist): it
+returns a :class:`ValidationReport` whose ``render()`` is the one report a user sees.
+``load_tables`` is the pipeline's entry: the same checks, raising
+:class:`~ij_eval.errors.ValidationFailed` when any error is found.
 """
 
 from __future__ import annotations

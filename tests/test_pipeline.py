@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import types
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_every_input_row_is_used_or_excluded(synthetic_dir, tmp_path):
     out = tmp_path / "results"
     run_pipeline(synthetic_dir, load_config(synthetic_dir / "evaluation.toml"), out)
     manifest = json.loads((out / "manifest.json").read_text())
-    exclusions = pl.read_csv(out / "exclusions.csv")
+    exclusions = pl.read_csv(out / "exclusions.csv", schema_overrides={"n": pl.Int64})
     for name, entry in manifest["inputs"].items():
         on_disk = pl.read_csv(synthetic_dir / entry["file"], infer_schema=False).height
         assert entry["rows_read"] == on_disk, name
@@ -83,7 +84,8 @@ def test_analysis_period_exclusions_are_listed_with_their_reason(synthetic_dir, 
     data = tmp_path / "data"
     shutil.copytree(synthetic_dir, data)
     toml = (data / "evaluation.toml").read_text()
-    toml = toml.replace("[data]\n", "[data]\nperiod_start = 2024-06-01\nperiod_end = 2024-12-31\n", 1)
+    toml = re.sub(r"(?m)^period_start = .*$", "period_start = 2024-06-01", toml)
+    toml = re.sub(r"(?m)^period_end = .*$", "period_end = 2024-12-31", toml)
     (data / "evaluation.toml").write_text(toml)
     out = tmp_path / "results"
     run_pipeline(data, load_config(data / "evaluation.toml"), out)
@@ -146,7 +148,8 @@ def test_unknown_strand_in_only_is_a_clear_error(synthetic_dir, tmp_path):
 def test_police_uk_archive_rows_add_up_in_the_manifest(synthetic_dir, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    shutil.copy(synthetic_dir / "referrals.csv", data / "referrals.csv")
+    referrals = pl.read_csv(synthetic_dir / "referrals.csv", infer_schema=False)
+    referrals.with_columns(hotspot_id=pl.lit(None, pl.String)).write_csv(data / "referrals.csv")
     month = data / "police_uk" / "2024-01"
     month.mkdir(parents=True)
     source = REFERENCE / "derbyshire" / "2024-01-derbyshire-street.csv"

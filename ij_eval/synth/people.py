@@ -187,9 +187,10 @@ def make_cohort(rng: np.random.Generator, scenario: Scenario, scale: int, geo: G
                      np.where(ij, "community_resolution", "caution"), route)
     route = np.where(~ij & (offence_type == "asb") & np.isin(route, ("caution", "charge")),
                      "community_resolution", route)
-    code = np.array([OUTCOME_CODE.get(r, 0) for r in np.unique(route)])
-    outcome_code = code[np.searchsorted(np.unique(route), route)]
-    outcome_code = np.where(route == "caution", np.where(child, 2, 3), outcome_code)
+    outcome_code = np.zeros(n, dtype="int64")  # 0: blank (voluntary routes)
+    for name, code in OUTCOME_CODE.items():
+        outcome_code[route == name] = code
+    outcome_code = np.where(route == "caution", np.where(child, 2, 3), outcome_code)  # youth / adult
 
     lag = np.where(rng.random(n) < 0.5, 0, np.where(rng.random(n) < 0.5, 1, rng.integers(2, 15, n)))
     lag = np.where(ij, lag, rng.geometric(0.12, n) - 1)
