@@ -267,11 +267,29 @@ def measure(mode: str, files: list[Path], workdir: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def best_of(mode: str, files: list[Path], workdir: Path, repeat: int) -> dict:
-    """Fastest time and highest peak memory over ``repeat`` fresh subprocesses."""
-    runs = [measure(mode, files, workdir) for _ in range(repeat)]
-    best = min(runs, key=lambda r: r["seconds"])
-    return {**best, "maxrss_mb": max(r["maxrss_mb"] for r in runs)}
+def paired(files: list[Path], workdir: Path, repeat: int) -> tuple[dict, dict]:
+    """Loader and hand-written scan, alternated ``repeat`` times; best time, highest memory.
+
+    Alternating spreads any drift of the machine (page cache, other work) over both.
+    """
+    runs: dict[str, list[dict]] = {"loader": [], "hand": []}
+    for _ in range(repeat):
+        for mode in runs:
+            runs[mode].append(measure(mode, files, workdir))
+    best = {}
+    for mode, done in runs.items():
+        fastest = min(done, key=lambda r: r["seconds"])
+        best[mode] = {**fastest, "maxrss_mb": max(r["maxrss_mb"] for r in done)}
+    return best["loader"], best["hand"]
+
+
+def warm_up(files: list[Path]) -> None:
+    """Read every file once so that all measurements find them in the page cache alike."""
+    buffer = bytearray(1 << 22)
+    for file in files:
+        with file.open("rb", buffering=0) as fh:
+            while fh.readinto(buffer):
+                pass
 
 
 def _met(ok: bool) -> str:
@@ -279,8 +297,8 @@ def _met(ok: bool) -> str:
 
 
 def compare(title: str, files: list[Path], workdir: Path, repeat: int, baseline_mb: float) -> dict:
-    loader = best_of("loader", files, workdir, repeat)
-    hand = best_of("hand", files, workdir, repeat)
+    warm_up(files)
+    loader, hand = paired(files, workdir, repeat)
     rows = loader["rows"]
     size_gb = sum(f.stat().st_size for f in files) / 1e9
     print(f"\n== {title}: {len(files)} files, {rows:,} rows ({loader['asb']:,} ASB), "
@@ -312,8 +330,7 @@ def memory_growth(files: list[Path], workdir: Path, repeat: int, baseline_mb: fl
         if share == "all":
             loader, hand = full["loader"], full["hand"]
         else:
-            loader = best_of("loader", files[:k], workdir, repeat)
-            hand = best_of("hand", files[:k], workdir, repeat)
+            loader, hand = paired(files[:k], workdir, repeat)
         net = loader["maxrss_mb"] - baseline_mb
         working[share] = (net, net - loader["result_mb"])
         print(f"    {share:>3} ({k:5d} files, {loader['rows']:>12,} rows): loader {net:6.0f} MB "
@@ -346,8 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the archive here (default: a temp dir); if it already holds "
                              "*-street.csv files they are reused and never deleted")
     parser.add_argument("--keep", action="store_true", help="keep the generated archive")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per national measurement, best time kept (default 1)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs of each national measurement, alternating loader and "
+                             "hand-written scan; best time kept (default 2)")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -396,6 +414,7 @@ def national(args: argparse.Namespace, workdir: Path, baseline: float) -> None:
             start = time.perf_counter()
             generated = [root / m for m in months]
             total = generate_in_subprocesses(root, forces, months, rows_per_month, args.seed)
+            os.sync()  # finish writing before timing reads
             files = sorted(root.rglob("*-street.csv"))
             size = sum(f.stat().st_size for f in files) / 1e9
             print(f"    wrote {total:,} rows in {len(files)} files, {size:.2f} GB, in "

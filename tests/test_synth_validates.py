@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from ij_eval.cli import main
 from ij_eval.config import load_config
 from ij_eval.synth import write_synthetic
 from ij_eval.validation import validate_folder
@@ -18,3 +21,16 @@ def test_synthetic_folder_validates_without_errors_or_warnings(tmp_path, scenari
     assert [p.describe() for p in report.problems if p.level != "info"] == []
     assert {"referrals", "offences", "areas", "asb_counts", "participant_survey", "victim_survey",
             "placements", "costs"} <= set(report.tables)
+
+
+def test_demo_config_in_analyses_is_the_one_the_generator_writes(tmp_path):
+    write_synthetic(tmp_path)
+    checked_in = Path(__file__).resolve().parents[1] / "analyses" / "demo" / "evaluation.toml"
+    assert checked_in.read_text() == (tmp_path / "evaluation.toml").read_text(), (
+        "analyses/demo/evaluation.toml is stale: copy the one `ij-eval synth` writes")
+
+
+def test_cli_synth_prints_the_calibration_table(tmp_path, capsys):
+    assert main(["synth", "--out", str(tmp_path), "--calibration"]) == 0
+    out = capsys.readouterr().out
+    assert "Victims satisfied or very satisfied (%)" in out and "referrals: " in out
