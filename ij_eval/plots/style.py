@@ -24,5 +24,5 @@ def new_figure(width: float = 7.0, height: float = 3.6):
 
 def label_synthetic(fig) -> None:
     """Stamp a figure built from synthetic data so it cannot be mistaken for real results."""
-    fig.text(0.995, 0.005, "SYNTHETIC DATA - demonstration only", ha="right", va="bottom",
-             fontsize=8, color="#D55E00", alpha=0.9)
+    fig.suptitle("SYNTHETIC DATA - demonstration only", x=0.99, ha="right", fontsize=8,
+                 color="#D55E00", fontweight="bold")
