@@ -45,11 +45,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from ij_eval.synth import write_synthetic
-
     import polars as pl
 
-    from ij_eval.synth import calibration_table
+    from ij_eval.synth import calibration_table, write_synthetic
 
     summary = write_synthetic(args.out, scenario=args.scenario, seed=args.seed, scale=args.scale)
     for name, n in summary.rows.items():
@@ -127,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth", help="write a synthetic input folder with known true effects")
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--scenario", default="default", metavar="NAME", help="default, null-effect or second-force")
-    p.add_argument("--calibration", action="store_true", help="print the published targets beside the generated figures")
+    p.add_argument("--calibration", action="store_true",
+                   help="print the published targets beside the generated figures")
     p.add_argument("--seed", type=int, default=20231001, metavar="N")
     p.add_argument("--scale", type=int, default=1, metavar="K", help="multiply volumes (43 = national)")
     p.set_defaults(func=cmd_synth)

@@ -37,6 +37,8 @@ from ij_eval.errors import InputError, Problem
 
 __all__ = [
     "ASB",
+    "REASON_NOT_IN_AREA",
+    "REASON_NO_LSOA",
     "AreaPlacement",
     "PoliceUkAsb",
     "asb_by_area",
@@ -291,8 +293,7 @@ def _layout(path: Path) -> _Layout:
 _SCAN_PARAMS = set(inspect.signature(pl.scan_csv).parameters)
 
 
-_POLARS = tuple(int(re.match(r"\d*", part).group() or 0)  # type: ignore[union-attr]
-                for part in pl.__version__.split(".")[:2])
+_POLARS = tuple(int(n) for n in re.findall(r"\d+", pl.__version__)[:2])
 
 
 def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
