@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= outputs/demo
 
-.PHONY: demo test lint bench clean
+# The reference implementations some tests check against: R's survival and MatchIt (Debian packages).
+R_ORACLES := r-cran-survival r-cran-matchit
+
+.PHONY: demo test lint bench clean oracles
 
 $(BIN)/ij-eval: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +19,14 @@ $(BIN)/ij-eval: pyproject.toml
 demo: $(BIN)/ij-eval
 	$(BIN)/ij-eval demo --out $(DEMO_OUT)
 
-test: $(BIN)/ij-eval
+test: $(BIN)/ij-eval oracles
 	$(BIN)/python -m pytest -q
+
+oracles:
+	@Rscript -e 'library(survival); library(MatchIt)' >/dev/null 2>&1 || { \
+	  echo "installing the R reference implementations used by the tests: $(R_ORACLES)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(R_ORACLES); }
 
 lint: $(BIN)/ij-eval
 	$(BIN)/ruff check .

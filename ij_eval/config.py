@@ -18,6 +18,8 @@ from ij_eval.errors import ConfigError
 DateOrder = Literal["auto", "day-first"]
 ComparisonKind = Literal["concurrent", "historical"]
 Overdispersion = Literal["quasi-poisson", "negative-binomial"]
+OutcomeMeasure = Literal["proven", "local"]
+MatchingMethod = Literal["nearest", "ipw"]
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,20 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ReoffendingConfig:
-    follow_up_days: int = 365
-    waiting_days: int = 183
+    follow_up_days: int = 365  # fixed window after the index (referral) date
+    waiting_days: int = 182  # further time for an offence in the window to be proven (MoJ: 6 months)
     comparison: ComparisonKind = "concurrent"
     covariates: tuple[str, ...] = ("age", "sex", "prior_offences")
+    # Disposals that make an offence "proven" in the MoJ sense, and those that mark entry to the
+    # criminal justice system for first-time entrants (not community resolutions or Outcome 22).
+    proven_disposals: tuple[str, ...] = (
+        "charge", "conviction", "caution", "conditional_caution", "youth_caution", "youth_conditional_caution")
+    entry_disposals: tuple[str, ...] = (
+        "conviction", "caution", "conditional_caution", "youth_caution", "youth_conditional_caution")
+    primary_measure: OutcomeMeasure = "proven"  # the measure behind the headline and adjusted effects
+    matching: MatchingMethod = "nearest"  # propensity-score nearest neighbour, or "ipw"
+    caliper_sd: float = 0.2  # caliper in standard deviations of the logit propensity score
+    min_group_size: int = 20  # a group smaller than this is not analysed (reported as too small)
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,10 @@ def _coerce(where: str, hint: Any, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
         return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where}: expected a whole number, got {value!r}")
@@ -172,6 +188,17 @@ def _check(config: EvaluationConfig, source: str) -> None:
         raise ConfigError(f"{source}: [disclosure] threshold must be at least 1")
     if config.reoffending.follow_up_days < 1 or config.reoffending.waiting_days < 0:
         raise ConfigError(f"{source}: [reoffending] follow_up_days must be positive and waiting_days not negative")
+    r = config.reoffending
+    if r.caliper_sd <= 0 or r.min_group_size < 2:
+        raise ConfigError(f"{source}: [reoffending] caliper_sd must be positive and min_group_size at least 2")
+    from ij_eval.schema import load_schemas
+
+    disposals = set(load_schemas()["offences"].column("disposal").values)
+    for key in ("proven_disposals", "entry_disposals"):
+        unknown = sorted(set(getattr(r, key)) - disposals)
+        if unknown:
+            raise ConfigError(f"{source}: [reoffending] {key}: unknown disposal {', '.join(unknown)} "
+                              f"(known: {', '.join(sorted(disposals))})")
     if config.hotspots.harmonics < 0:
         raise ConfigError(f"{source}: [hotspots] harmonics must not be negative")
 

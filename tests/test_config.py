@@ -59,7 +59,7 @@ def test_defaults():
     assert config == EvaluationConfig()
     assert config.scheme.name == "Immediate Justice" and config.scheme.start is None and not config.scheme.synthetic
     assert config.data.extract_date is None and config.data.date_order == "auto"
-    assert config.reoffending.follow_up_days == 365 and config.reoffending.waiting_days == 183
+    assert config.reoffending.follow_up_days == 365 and config.reoffending.waiting_days == 182
     assert config.reoffending.comparison == "concurrent"
     assert config.reoffending.covariates == ("age", "sex", "prior_offences")
     assert config.hotspots.overdispersion == "quasi-poisson" and config.hotspots.harmonics == 2

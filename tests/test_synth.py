@@ -107,7 +107,7 @@ def test_config_notice_and_ground_truth(folders):
     assert str(config.data.extract_date) == "2025-09-30"
     assert (str(config.data.period_start), str(config.data.period_end)) == ("2023-10-01", "2025-09-30")
     r = config.reoffending
-    assert (r.follow_up_days, r.waiting_days, r.comparison) == (365, 183, "concurrent")
+    assert (r.follow_up_days, r.waiting_days, r.comparison) == (365, 182, "concurrent")
     assert set(r.covariates) <= set(load_schemas()["referrals"].column_names)
     assert config.disclosure.threshold == 10 and config.run.seed == SEED
     assert "synthetic" in (folder / "SYNTHETIC_DATA.txt").read_text().lower()

@@ -79,7 +79,7 @@ period_end = {scenario.extract_date.isoformat()}
 
 [reoffending]
 follow_up_days = 365
-waiting_days = 183
+waiting_days = 182
 comparison = "concurrent"
 covariates = [{covariates}]
 
