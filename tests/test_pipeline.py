@@ -46,13 +46,14 @@ def test_run_writes_the_whole_results_store(synthetic_dir, tmp_path):
     referrals = pl.read_csv(synthetic_dir / "referrals.csv", infer_schema=False)
     n_ij = referrals.filter(pl.col("cohort") == "ij").height
     headline = results["strands"]["overview"]["headlines"]["ij_referrals"]["estimate"]
-    excluded = pl.read_csv(out / "exclusions.csv", infer_schema=False).filter(pl.col("table") == "referrals")
+    excluded = pl.read_csv(out / "exclusions.csv", infer_schema=False).filter(
+        (pl.col("table") == "referrals") & (pl.col("stage") == "intake"))
     assert headline == n_ij - excluded.join(referrals, left_on="record_id", right_on="referral_id").filter(
         pl.col("cohort") == "ij").height
     figures = json.loads((out / "figures.json").read_text())
     for meta in figures.values():
         assert (out / meta["file"]).is_file() and len(meta["alt_text"]) > 40
-    assert summary.ran == ("overview",)
+    assert summary.ran == ("overview", "reoffending")
     assert not list(tmp_path.glob(".results.partial-*"))
 
 
@@ -92,7 +93,8 @@ def test_analysis_period_exclusions_are_listed_with_their_reason(synthetic_dir, 
     referrals = pl.read_csv(data / "referrals.csv", infer_schema=False).with_columns(
         pl.col("referral_date").str.to_date())
     outside = referrals.filter(~pl.col("referral_date").is_between(pl.date(2024, 6, 1), pl.date(2024, 12, 31)))
-    listed = pl.read_csv(out / "exclusions.csv", infer_schema=False).filter(pl.col("table") == "referrals")
+    listed = pl.read_csv(out / "exclusions.csv", infer_schema=False).filter(
+        (pl.col("table") == "referrals") & (pl.col("stage") == "intake"))
     assert outside.height > 0
     assert sorted(listed["record_id"]) == sorted(outside["referral_id"])
     assert set(listed["reason"]) == {"referral date outside the analysis period (2024-06-01 to 2024-12-31)"}

@@ -37,19 +37,24 @@ def plot_km(km: pl.DataFrame, at_risk: pl.DataFrame, *, synthetic: bool = False,
                 markersize=5, alpha=0.6)
     ax.set_ylabel(ylabel or "Share not yet reoffended")
     ax.set_xlabel("Days since referral (index date)")
-    ax.set_ylim(0, 1.02)
+    low = km["ci_lower"].drop_nulls().min()
+    ax.set_ylim(max(0.0, (low if low is not None else 0.0) - 0.05), 1.01)
     if horizon:
         ax.set_xlim(0, horizon)
     ax.legend(frameon=False, loc="lower left")
     times = sorted(at_risk["time"].unique().to_list())
     table.set_xlim(ax.get_xlim())
+    ys = list(range(len(groups)))[::-1]
     table.set_ylim(-0.5, len(groups) - 0.5)
-    table.axis("off")
+    table.set_yticks(ys, [_name(g) for g in groups], fontsize=8)
+    for label, colour in zip(table.get_yticklabels(), PALETTE, strict=False):
+        label.set_color(colour)
+    table.tick_params(left=False, bottom=False, labelbottom=False, pad=22)
+    table.grid(False)
+    for spine in table.spines.values():
+        spine.set_visible(False)
     table.set_title("Numbers at risk", loc="left", fontsize=9)
-    for i, group in enumerate(groups):
-        y = len(groups) - 1 - i
-        table.text(ax.get_xlim()[0], y, _name(group) + "  ", ha="right", va="center", fontsize=8,
-                   color=PALETTE[i % len(PALETTE)])
+    for y, group in zip(ys, groups, strict=True):
         row = dict(at_risk.filter(pl.col("group") == group).select("time", "n_at_risk").iter_rows())
         for t in times:
             table.text(t, y, f"{row.get(t, 0):,}", ha="center", va="center", fontsize=8)
@@ -61,7 +66,7 @@ def plot_km(km: pl.DataFrame, at_risk: pl.DataFrame, *, synthetic: bool = False,
 def plot_forest(effects: pl.DataFrame, *, synthetic: bool = False, xlabel: str = "Hazard ratio (log scale)"):
     """Estimates with 95% intervals on a log scale (columns label, estimate, ci_lower, ci_upper)."""
     n = effects.height
-    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.45 * n), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.45 * n), layout="constrained")
     y = np.arange(n)[::-1]
     ax.errorbar(effects["estimate"].to_numpy(), y,
                 xerr=[effects["estimate"].to_numpy() - effects["ci_lower"].to_numpy(),
@@ -69,13 +74,16 @@ def plot_forest(effects: pl.DataFrame, *, synthetic: bool = False, xlabel: str =
                 fmt="o", color=PALETTE[0], ecolor=PALETTE[0], capsize=3)
     ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
+    ticks = [t for t in (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+             if effects["ci_lower"].min() / 1.3 <= t <= max(1.0, effects["ci_upper"].max()) * 1.3]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.set_yticks(y, effects["label"].to_list())
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     for yi, est, lo, hi in zip(y, effects["estimate"], effects["ci_lower"], effects["ci_upper"], strict=True):
-        ax.annotate(f"{est:.2f} ({lo:.2f} to {hi:.2f})", (hi, yi), xytext=(6, 0), textcoords="offset points",
+        ax.annotate(f"{est:.2f} ({lo:.2f} to {hi:.2f})", (1.02, yi), xycoords=("axes fraction", "data"),
                     va="center", fontsize=8)
-    ax.margins(x=0.25)
     if synthetic:
         label_synthetic(fig)
     return fig

@@ -48,7 +48,7 @@ class FigureSpec:
     name: str
     title: str
     alt_text: str
-    data: pl.DataFrame
+    data: Any  # the plot data: a frame, or a tuple of frames
     plot: Callable[..., Any]
 
 
