@@ -61,10 +61,14 @@ class ReoffendingConfig:
 
 @dataclass(frozen=True)
 class HotspotConfig:
-    harmonics: int = 2
-    season_period: int = 12
+    harmonics: int = 2  # pairs of Fourier terms for seasonality (k = 1..harmonics)
+    season_period: int = 12  # periods per seasonal cycle (12 for months)
     overdispersion: Overdispersion = "quasi-poisson"
-    newey_west_lags: int = 0
+    newey_west_lags: int = 0  # > 0: autocorrelation-robust (Newey-West) errors with this many lags
+    slope_change: bool = True  # interrupted time series also estimate a change in trend
+    event_leads: int = 12  # periods before the start shown in the event study
+    event_lags: int = 12  # periods after the start shown in the event study
+    placebo_shift: int = 12  # the placebo start is this many periods before the real one
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,10 @@ def _check(config: EvaluationConfig, source: str) -> None:
         if unknown:
             raise ConfigError(f"{source}: [reoffending] {key}: unknown disposal {', '.join(unknown)} "
                               f"(known: {', '.join(sorted(disposals))})")
+    h = config.hotspots
+    if min(h.newey_west_lags, h.event_leads, h.event_lags) < 0 or h.placebo_shift < 1 or h.season_period < 2:
+        raise ConfigError(f"{source}: [hotspots] lags, leads and placebo_shift must not be negative "
+                          "(placebo_shift at least 1) and season_period at least 2")
     if config.hotspots.harmonics < 0:
         raise ConfigError(f"{source}: [hotspots] harmonics must not be negative")
 
