@@ -284,6 +284,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         "Forest plot of hazard ratios with 95% intervals for people referred to Immediate Justice against the "
         "comparison cohort: unadjusted, adjusted, matched and weighted.",
         effects_table.filter(pl.col("scale") == "hazard ratio"), plot_forest))
+    named = {"comparison_cohort": pl.lit(comparison_label)}  # every output names its comparison
+    rates, effects_table, tests = (t.with_columns(**named) for t in (rates, effects_table, tests))
     tables.update({
         "reoffending_rates": rates, "reoffending_km": km, "reoffending_at_risk": at_risk,
         "reoffending_tests": tests, "reoffending_rmst": rmst,
