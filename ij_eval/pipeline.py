@@ -34,7 +34,10 @@ class Inputs:
     tables: Mapping[str, Table]
     asb_area_counts: pl.DataFrame | None = None  # area_id, period, count from data.police.uk files
 
-    def has(self, name: str) -> bool:
+    def has(self, name: str | tuple[str, ...]) -> bool:
+        """Whether a table is present; a tuple of names means any one of them."""
+        if isinstance(name, tuple):
+            return any(self.has(n) for n in name)
         return name in self.tables or (name == "asb_counts" and self.asb_area_counts is not None)
 
     def frame(self, name: str) -> pl.DataFrame:
@@ -144,7 +147,7 @@ def run_pipeline(data_dir: str | Path, config: EvaluationConfig, out: str | Path
     results: dict[str, StrandResult] = {}
     skipped: dict[str, str] = {}
     for strand in selected:
-        missing = [t for t in strand.REQUIRES if not inputs.has(t)]
+        missing = [" or ".join(t) if isinstance(t, tuple) else t for t in strand.REQUIRES if not inputs.has(t)]
         if missing:
             skipped[strand.NAME] = f"skipped: needs the {', '.join(missing)} table{'s' if len(missing) > 1 else ''}"
             progress.say(f"{strand.TITLE}: {skipped[strand.NAME]}")

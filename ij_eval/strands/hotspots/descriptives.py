@@ -38,7 +38,10 @@ def before_after(panel: pl.DataFrame, scheme_start: dt.date | None) -> pl.DataFr
             .then(1000 * pl.col("count") / pl.col("person_months")),
         )
     )
-    wide = summary.pivot(on="phase", index="role", values=["mean_per_area_month", "rate_per_1000_per_month"])
+    wide = summary.pivot(on="phase", index="role", values="mean_per_area_month").rename(
+        {"before": "mean_per_area_month_before", "after": "mean_per_area_month_after"}, strict=False)
+    for missing in {"mean_per_area_month_before", "mean_per_area_month_after"} - set(wide.columns):
+        wide = wide.with_columns(pl.lit(None, pl.Float64).alias(missing))  # data on one side of the start only
     change = wide.select(
         "role",
         change_in_mean=pl.col("mean_per_area_month_after") / pl.col("mean_per_area_month_before") - 1,
