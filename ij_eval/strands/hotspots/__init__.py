@@ -88,6 +88,12 @@ def _its(out: _Out, panel: pl.DataFrame, h, role: str) -> None:
     table, fits = its.its_by_area(panel, h, roles=(role,))
     out.notes.extend(fits.notes)
     out.tables[f"its_{role}"] = table.with_columns(role=pl.lit(role))
+    for area, fit in fits.items():
+        tag = {"area_id": pl.lit(area), "role": pl.lit(role)}
+        out.tables[f"itsdiag_{role}_{area}"] = fit.autocorrelation.with_columns(
+            **tag, dispersion=pl.lit(fit.dispersion), dispersion_kind=pl.lit(fit.dispersion_kind),
+            note=pl.lit(fit.autocorrelation_note))
+        out.tables[f"itsfit_{role}_{area}"] = fit.fitted.with_columns(**tag)
     if its.POOLED not in fits:
         return
     out.headlines[f"its_{role}_level_change"] = _rr(
@@ -180,6 +186,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         if {"hotspot", "buffer"} <= roles:
             out.attempt("Displacement measures", _displacement, panel)
     _stack(out, "its", "hotspots_its")
+    _stack(out, "itsdiag", "hotspots_its_diagnostics")
+    _stack(out, "itsfit", "hotspots_its_counterfactual")
     _stack(out, "did", "hotspots_did")
     _stack(out, "event_study", "hotspots_event_study")
     if config.scheme.synthetic:
