@@ -341,3 +341,13 @@ start = 2024-03-01
 [data]
 extract_date = 2024-12-31
 """
+
+
+def synthetic_panel(folder: Path) -> pl.DataFrame:
+    """The hotspot panel of a synthetic data folder, read the way a user's data are."""
+    from ij_eval.config import load_config
+    from ij_eval.strands.hotspots.panel import build_panel
+    from ij_eval.validation import load_tables
+
+    tables = load_tables(folder, load_config(folder / "evaluation.toml")).tables
+    return build_panel(tables["areas"].frame, counts=tables["asb_counts"].frame).frame

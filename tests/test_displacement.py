@@ -8,6 +8,7 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from builders import synthetic_panel
 
 from ij_eval.errors import IJEvalError
 from ij_eval.strands.hotspots.displacement import (
@@ -22,23 +23,7 @@ from ij_eval.synth import write_synthetic
 
 
 def build_panel(folder) -> pl.DataFrame:
-    """The hotspot panel contract, built from the synthetic areas.csv and asb_counts.csv."""
-    areas = pl.read_csv(folder / "areas.csv", schema_overrides={"parent_hotspot": pl.String}).with_columns(
-        pl.col("intervention_start").str.to_date())
-    starts = areas.filter(pl.col("role") == "hotspot").select(
-        pl.col("area_id").alias("parent_hotspot"), pl.col("intervention_start").alias("parent_start"))
-    areas = (areas.join(starts, on="parent_hotspot", how="left")
-             .with_columns(intervention_start=pl.coalesce("intervention_start", "parent_start")))
-    counts = pl.read_csv(folder / "asb_counts.csv").with_columns(
-        period=(pl.col("period") + "-01").str.to_date(), population=pl.col("population").cast(pl.Float64))
-    panel = counts.join(areas.select("area_id", "role", "parent_hotspot", "intervention_start"), on="area_id")
-    first = panel["period"].min()
-    return panel.with_columns(
-        post=pl.col("intervention_start").is_not_null() & (pl.col("period") >= pl.col("intervention_start")),
-        time=(pl.col("period").dt.year() - first.year) * 12 + pl.col("period").dt.month() - first.month + 1,
-        season=pl.col("period").dt.month(),
-    ).select("area_id", "role", "parent_hotspot", "period", "count", "population", "intervention_start", "post",
-             "time", "season")
+    return synthetic_panel(folder)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 import pytest
+from builders import synthetic_panel
 from matplotlib.figure import Figure
 
 from ij_eval.plots.hotspots import plot_counterfactual, plot_displacement, plot_event_study, plot_series
@@ -18,17 +19,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _panel(folder) -> pl.DataFrame:
-    """The hotspot panel contract from the synthetic CSVs (the columns the figures' data need)."""
-    areas = pl.read_csv(folder / "areas.csv", schema_overrides={"parent_hotspot": pl.String}).with_columns(
-        pl.col("intervention_start").str.to_date())
-    starts = areas.filter(pl.col("role") == "hotspot").select(
-        pl.col("area_id").alias("parent_hotspot"), pl.col("intervention_start").alias("parent_start"))
-    areas = (areas.join(starts, on="parent_hotspot", how="left")
-             .with_columns(intervention_start=pl.coalesce("intervention_start", "parent_start")))
-    counts = pl.read_csv(folder / "asb_counts.csv").with_columns(period=(pl.col("period") + "-01").str.to_date())
-    panel = counts.join(areas.select("area_id", "role", "parent_hotspot", "intervention_start"), on="area_id")
-    return panel.with_columns(
-        post=pl.col("intervention_start").is_not_null() & (pl.col("period") >= pl.col("intervention_start")))
+    return synthetic_panel(folder)
 
 
 @pytest.fixture(scope="module")
