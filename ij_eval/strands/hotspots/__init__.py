@@ -30,6 +30,7 @@ NAME = "hotspots"
 TITLE = "ASB in hotspots"
 REQUIRES = ("areas", ("asb_counts", "asb_incidents"))
 MAX_LEAVE_ONE_OUT = 25  # refits are about a second each at national scale
+MAX_PLOTTED_HOTSPOTS = 20  # rows of the displacement figure that stay readable
 
 
 def _panel(inputs, notes: list[str]):
@@ -141,10 +142,17 @@ def _displacement(out: _Out, panel: pl.DataFrame) -> None:
         row = total.row(0, named=True)
         out.headlines["wdq_total"] = Headline(row["wdq"], "weighted displacement quotient, all hotspots",
                                               caveat=row["reading"])
+    hotspot_rows = moved.filter(pl.col("area_id") != "total")
+    shown = moved
+    if hotspot_rows.height > MAX_PLOTTED_HOTSPOTS:
+        largest = hotspot_rows.sort("rb", "area_id", descending=[True, False]).head(MAX_PLOTTED_HOTSPOTS)
+        shown = pl.concat([largest.sort("area_id"), moved.filter(pl.col("area_id") == "total")])
+        out.notes.append(f"The displacement figure shows the {MAX_PLOTTED_HOTSPOTS} hotspots with the most ASB "
+                         f"before the start (of {hotspot_rows.height}) and the total; the table has them all.")
     out.figures.append(FigureSpec(
         "hotspots_displacement", "Displacement or diffusion around each hotspot",
         "Chart of the change in ASB in each hotspot and in its buffer area relative to the comparison areas, "
-        "with the weighted displacement quotient and its reading.", moved, plots.plot_displacement))
+        "with the weighted displacement quotient and its reading.", shown, plots.plot_displacement))
 
 
 def _stack(out: _Out, prefix: str, name: str) -> None:
