@@ -156,17 +156,17 @@ def run_pipeline(data_dir: str | Path, config: EvaluationConfig, out: str | Path
             results[strand.NAME] = strand.run(inputs, config)
     all_exclusions = pl.concat([exclusions] + [r.exclusions for r in results.values()]).sort(
         "stage", "table", "row", "record_id", "reason", nulls_last=True)
+    inputs = _manifest_inputs(report, all_exclusions, out_of_scope)
     with progress.stage("write", f"writing the results store to {out}"):
-        _write_store(Path(out), report, config, results, skipped, all_exclusions, out_of_scope, progress)
+        _write_store(Path(out), report, config, results, skipped, all_exclusions, inputs, progress)
     progress.say(f"done: {len(results)} strand(s) ran, {len(skipped)} skipped; results in {out}")
-    rows = {k: {kk: vv for kk, vv in v.items() if kk.startswith("rows_")}
-            for k, v in _manifest_inputs(report, all_exclusions, out_of_scope).items()}
+    rows = {k: {kk: vv for kk, vv in v.items() if kk.startswith("rows_")} for k, v in inputs.items()}
     return RunSummary(Path(out), tuple(results), MappingProxyType(skipped), MappingProxyType(rows))
 
 
 def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                  results: Mapping[str, StrandResult], skipped: Mapping[str, str],
-                 exclusions: pl.DataFrame, out_of_scope: dict[str, int], progress: Progress) -> None:
+                 exclusions: pl.DataFrame, inputs: dict[str, Any], progress: Progress) -> None:
     synthetic = config.scheme.synthetic
     figures: dict[str, Any] = {}
     strands_json: dict[str, Any] = {}
@@ -198,7 +198,6 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
             "synthetic_notice": "SYNTHETIC DATA - demonstration only; not real results" if synthetic else "",
             "strands": strands_json,
         })
-        inputs = _manifest_inputs(report, exclusions, out_of_scope)
         store.write_json(staging / "manifest.json", {
             "ij_eval_version": __version__,
             "python": platform.python_version(),
