@@ -37,12 +37,12 @@ from ij_eval.identifiers import direct_identifier_columns
 from ij_eval.io.parse import Where, located, parse_column
 from ij_eval.io.tables import RawTable, find_table_files, read_raw
 from ij_eval.schema import Column, TableSchema, load_schemas
+from ij_eval.validation import POLICE_UK_DIR  # data.police.uk open data: no person data, copied through
 
 KEY_ENV = "IJ_EVAL_PSEUDONYMISATION_KEY"
 MIN_KEY_LENGTH = 16
 PSEUDONYM_HEX = 16  # 64 bits
 LOG_FILE = "pseudonymisation_log.json"
-POLICE_UK_DIR = "police_uk"  # data.police.uk open data: no person data, copied through as it is
 CONFIG_FILE = "evaluation.toml"
 
 #: Normalised column names holding a person identifier to be replaced by its pseudonym. None of
