@@ -22,15 +22,11 @@ from ij_eval.strands.hotspots.displacement import (
 from ij_eval.synth import write_synthetic
 
 
-def build_panel(folder) -> pl.DataFrame:
-    return synthetic_panel(folder)
-
-
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory) -> pl.DataFrame:
     folder = tmp_path_factory.mktemp("synth")
     write_synthetic(folder, seed=20231001)
-    return build_panel(folder)
+    return synthetic_panel(folder)
 
 
 # --- Wheeler & Ratcliffe (2018) published example -------------------------------------------
@@ -210,7 +206,7 @@ def test_synthetic_buffers_show_diffusion(tmp_path):
     for seed in range(1, 5):
         folder = tmp_path / str(seed)
         write_synthetic(folder, seed=seed, scale=3)
-        table = displacement_table(build_panel(folder))
+        table = displacement_table(synthetic_panel(folder))
         each, total = table.filter(pl.col("area_id") != "total"), table.row(-1, named=True)
         negative += int((each["buffer_measure"] < 0).sum())
         hotspots += each.height

@@ -18,15 +18,11 @@ from ij_eval.synth import write_synthetic
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _panel(folder) -> pl.DataFrame:
-    return synthetic_panel(folder)
-
-
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory) -> pl.DataFrame:
     folder = tmp_path_factory.mktemp("synth_plots")
     write_synthetic(folder, seed=11)
-    return _panel(folder)
+    return synthetic_panel(folder)
 
 
 @pytest.fixture(scope="module")
