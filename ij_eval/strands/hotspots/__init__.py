@@ -203,4 +203,4 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     out.notes.append(f"ASB source: {source}; {panel['area_id'].n_unique()} areas, "
                      f"{panel['period'].n_unique()} periods.")
     return StrandResult(NAME, MappingProxyType(out.headlines), MappingProxyType(dict(sorted(out.tables.items()))),
-                        tuple(out.figures), exclusions, tuple(out.notes))
+                        tuple(out.figures), exclusions, tuple(dict.fromkeys(out.notes)))  # each note once
