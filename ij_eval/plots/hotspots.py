@@ -38,6 +38,17 @@ def _date_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def _monthly_axes(ax, *, ylabel: str, title: str, legend_columns: int) -> None:
+    """Counts from zero by month, an optional title, the legend below the plot."""
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("Month")
+    _date_axis(ax)
+    if title:
+        ax.set_title(title, loc="left")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=legend_columns, fontsize=9)
+
+
 def _as_date(value) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -68,13 +79,7 @@ def plot_series(series: pl.DataFrame, *, synthetic: bool = False,
     elif intervention is not None:
         start = _as_date(intervention)
         ax.axvline(start, color="black", linewidth=1.0, linestyle="--", label=f"Intervention start ({start:%b %Y})")
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("Month")
-    _date_axis(ax)
-    if title:
-        ax.set_title(title, loc="left")
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, fontsize=9)
+    _monthly_axes(ax, ylabel=ylabel, title=title, legend_columns=4)
     return _finish(fig, synthetic)
 
 
@@ -98,13 +103,7 @@ def plot_counterfactual(fit: pl.DataFrame, *, synthetic: bool = False, title: st
                 label="Counterfactual (no intervention)")
         start = _as_date(cf_periods[0])
         ax.axvline(start, color="black", linewidth=0.9, linestyle=":", label=f"Intervention ({start:%b %Y})")
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel("Month")
-    _date_axis(ax)
-    if title:
-        ax.set_title(title, loc="left")
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, fontsize=9)
+    _monthly_axes(ax, ylabel=ylabel, title=title, legend_columns=3)
     return _finish(fig, synthetic)
 
 
