@@ -22,6 +22,17 @@ def _read_store(results: Path) -> tuple[dict, dict]:
             json.loads(figures.read_text(encoding="utf-8")) if figures.is_file() else {})
 
 
+def _number(value) -> str:
+    """Three significant figures for fractions, whole numbers with separators."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 100):
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
 def build_report(results: str | Path) -> list[Path]:
     """Write ``results/report/index.html`` (placeholder) and return the files written."""
     results = Path(results)
@@ -45,9 +56,12 @@ def build_report(results: str | Path) -> list[Path]:
         if strand["status"] != "ran":
             parts.append(f"<p>{esc(strand['reason'])}</p>")
             continue
-        parts.append("<table><tr><th>measure</th><th>estimate</th><th>method</th><th>caveat</th></tr>")
+        parts.append("<table><tr><th>measure</th><th>estimate</th><th>95% interval</th><th>method</th>"
+                     "<th>caveat</th></tr>")
         for key, h in strand["headlines"].items():
-            parts.append(f"<tr><td>{esc(key)}</td><td>{esc(str(h['estimate']))}</td>"
+            interval = (f"{_number(h['ci_lower'])} to {_number(h['ci_upper'])}"
+                        if h.get("ci_lower") is not None else "")
+            parts.append(f"<tr><td>{esc(key)}</td><td>{esc(_number(h['estimate']))}</td><td>{esc(interval)}</td>"
                          f"<td>{esc(h['method'])}</td><td>{esc(h['caveat'])}</td></tr>")
         parts.append("</table>")
         for fig in strand["figures"]:
