@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= outputs/demo
 
-# The reference implementations some tests check against: R's survival and MatchIt (Debian packages).
-R_ORACLES := r-cran-survival r-cran-matchit
+# Debian packages the tests need: R's survival and MatchIt (reference implementations), Chromium
+# (opens the HTML report headless) and poppler-utils (pdftoppm/pdftotext read the PDF report).
+SYSTEM_PACKAGES := r-cran-survival r-cran-matchit chromium poppler-utils
 
-.PHONY: demo test lint bench clean oracles
+.PHONY: demo test lint bench clean system-packages
 
 $(BIN)/ij-eval: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +20,14 @@ $(BIN)/ij-eval: pyproject.toml
 demo: $(BIN)/ij-eval
 	$(BIN)/ij-eval demo --out $(DEMO_OUT)
 
-test: $(BIN)/ij-eval oracles
+test: $(BIN)/ij-eval system-packages
 	$(BIN)/python -m pytest -q
 
-oracles:
-	@Rscript -e 'library(survival); library(MatchIt)' >/dev/null 2>&1 || { \
-	  echo "installing the R reference implementations used by the tests: $(R_ORACLES)"; \
+system-packages:
+	@{ Rscript -e 'library(survival); library(MatchIt)' && command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
+	  echo "installing the Debian packages the tests use: $(SYSTEM_PACKAGES)"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(R_ORACLES); }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); }
 
 lint: $(BIN)/ij-eval
 	$(BIN)/ruff check .

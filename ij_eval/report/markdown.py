@@ -1,0 +1,84 @@
+"""Building blocks of chapter content: Quarto-flavoured Pandoc Markdown, written once.
+
+Both renderers read what these write: ``quarto render reports/`` (which understands the
+cross-reference syntax natively) and the built-in renderer (:mod:`ij_eval.report.render`,
+which numbers the labels itself). The conventions:
+
+- figure: ``![Caption](figures/x.png){#fig-x fig-alt="..."}`` (path relative to the store)
+- table: a pipe table, a blank line, then ``: Caption {#tbl-x}``
+- cross-reference: ``@fig-x``, ``@tbl-x``, ``@sec-x``
+- the synthetic-data banner: a ``.synthetic-banner`` div at the top of every chapter
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ij_eval.report.store import BANNER, ResultsStore
+
+
+def heading(title: str, label: str, level: int = 1) -> str:
+    return f"{'#' * level} {title} {{#{label}}}\n"
+
+
+def banner(store: ResultsStore) -> str:
+    """The synthetic-data banner (empty for real data)."""
+    if not store.synthetic:
+        return ""
+    return f"::: {{.synthetic-banner}}\n**{BANNER}.** Built from synthetic demonstration data.\n:::\n"
+
+
+def figure(store: ResultsStore, name: str, caption: str | None = None) -> str:
+    """A labelled figure from the store (``fig-<name>``), or a sentence saying it is missing."""
+    meta = store.figure(name)
+    if meta is None:
+        return f"*(Figure {name!r} is not in this results store.)*\n"
+    text = _escape_caption(caption or meta["title"])
+    alt = meta["alt_text"].replace('"', "'")
+    return f'![{text}]({meta["file"]}){{#fig-{_label(name)} fig-alt="{alt}"}}\n'
+
+
+def fig_ref(name: str) -> str:
+    return f"@fig-{_label(name)}"
+
+
+def tbl_ref(name: str) -> str:
+    return f"@tbl-{_label(name)}"
+
+
+def table(rows: Sequence[Sequence[object]], header: Sequence[str], *, label: str, caption: str,
+          align: str | None = None) -> str:
+    """A pipe table with a caption and ``tbl-<label>``. ``align``: one of l/r/c per column."""
+    align = align or "l" + "r" * (len(header) - 1)
+    marks = {"l": ":--", "r": "--:", "c": ":-:"}
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+             "|" + "|".join(marks[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + f"\n\n: {_escape_caption(caption)} {{#tbl-{_label(label)}}}\n"
+
+
+def callout(kind: str, text: str) -> str:
+    """A Quarto callout (``note``, ``warning``, ``important``); a styled div for the built-in renderer."""
+    return f"::: {{.callout-{kind}}}\n{text}\n:::\n"
+
+
+def bullets(items: Sequence[str]) -> str:
+    return "\n".join(f"- {i}" for i in items) + "\n"
+
+
+def join(*blocks: str) -> str:
+    """Blocks separated by one blank line (empty blocks dropped)."""
+    return "\n".join(b.rstrip("\n") + "\n" for b in blocks if b and b.strip())
+
+
+def _label(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _escape_caption(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")

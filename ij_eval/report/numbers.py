@@ -1,0 +1,66 @@
+"""How numbers from the results store are written in the report and the brief.
+
+Every number in prose goes through one of these, so a test can re-derive each printed figure
+from ``results.json`` with the same rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+SUPPRESSED = "[c]"
+
+
+def count(n: int | float | None, threshold: int = 1) -> str:
+    """A whole number with thousands separators; ``[c]`` when hidden or below the threshold."""
+    if n is None:
+        return SUPPRESSED
+    if 0 < n < threshold:
+        return SUPPRESSED
+    return f"{round(n):,}"
+
+
+def percent(p: float | None, digits: int = 0) -> str:
+    """A proportion as a percentage: 0.1834 -> '18%'."""
+    return SUPPRESSED if p is None else f"{100 * p:.{digits}f}%"
+
+
+def ratio(x: float | None) -> str:
+    """A rate or hazard ratio to two decimals."""
+    return SUPPRESSED if x is None else f"{x:.2f}"
+
+
+def change(rr: float | None) -> str:
+    """A ratio as a percentage change in words: 0.88 -> '12% lower', 1.05 -> '5% higher'."""
+    if rr is None:
+        return SUPPRESSED
+    pct = round(100 * (rr - 1))
+    if pct == 0:
+        return "no different"
+    return f"{abs(pct)}% {'lower' if pct < 0 else 'higher'}"
+
+
+def number(x: float | None, digits: int = 0) -> str:
+    return SUPPRESSED if x is None else f"{x:,.{digits}f}"
+
+
+def p_value(p: float | None) -> str:
+    if p is None:
+        return SUPPRESSED
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def date(value: str | dt.date | None) -> str:
+    """An ISO date as '1 October 2023'."""
+    if value is None:
+        return "not stated"
+    d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{d.day} {d:%B %Y}"
+
+
+def month(value: str | dt.date | None) -> str:
+    """An ISO date as 'October 2023'."""
+    if value is None:
+        return "not stated"
+    d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{d:%B %Y}"
