@@ -1,10 +1,52 @@
-"""The two-page brief for chief officers (stub while being written)."""
+"""The two-page brief for chief officers: each question answered in plain English.
+
+The answers are the same sentences as the report's (:mod:`ij_eval.report.findings`), so the
+brief and the report cannot disagree.
+"""
 
 from __future__ import annotations
 
-from ij_eval.report.markdown import banner, join
+from ij_eval.report.chapters.front import title_fields
+from ij_eval.report.findings import SMS_LEVELS, STRENGTH_WORDS, findings
+from ij_eval.report.markdown import banner, bullets, join
 from ij_eval.report.store import ResultsStore
+
+GLOSSARY = {
+    "Comparison group": "people dealt with in other ways over the same period, matched to those referred on their "
+                        "age, sex, previous offences and other recorded characteristics.",
+    "Hazard ratio": "the risk of reoffending at any given time for people referred, relative to the comparison "
+                    "group; below 1 means lower risk.",
+    "Between X and Y": "the 95% confidence interval: the range of effects the data are compatible with.",
+    "Maryland scale": "a 1 to 5 rating of how well a study rules out other explanations; 5 is a randomised trial.",
+    "Descriptive": "a comparison of groups that differ in who they are; it does not show what the scheme caused.",
+}
+
+
+def _strength(level: int | None) -> str:
+    if level is None:
+        return "no evidence from this run"
+    return f"{STRENGTH_WORDS[level]} (level {level} of 5 on the Maryland scale: {SMS_LEVELS[level]})"
 
 
 def brief(store: ResultsStore) -> str:
-    return join(banner(store), "# Brief for chief officers {#sec-brief}\n", "To be written.")
+    fields = title_fields(store)
+    found = findings(store)
+    answered = [f for f in found if f.answered]
+    unanswered = [f for f in found if not f.answered]
+    parts = [f"# {fields['title'].replace(': an independent evaluation', '')}: brief for chief officers "
+             "{#sec-brief}\n", banner(store),
+             f"{fields['force']}{' · ' if fields['force'] and fields['team'] else ''}{fields['team']}. "
+             f"Data from {fields['period']}.\n",
+             "## The answers {#sec-brief-answers}\n"]
+    for f in answered:
+        parts.append(f"**{f.question}** {f.answer} *Strength of evidence:* {_strength(f.sms_level)}.\n")
+    if unanswered:
+        parts.append("**Not answered yet:** " + "; ".join(f.question.rstrip("?").lower() for f in unanswered)
+                     + ". The data for these analyses were not part of this run.\n")
+    parts += ["## What to do next {#sec-brief-next}\n",
+              bullets([f.next_step for f in answered]
+                      + (["Supply delivery, survey and cost data so the remaining questions can be answered."]
+                         if unanswered else [])),
+              "## Words used {#sec-brief-words}\n",
+              bullets([f"**{term}:** {gloss}" for term, gloss in GLOSSARY.items()])]
+    return join(*parts)

@@ -31,13 +31,18 @@ def ratio(x: float | None) -> str:
 
 
 def change(rr: float | None) -> str:
-    """A ratio as a percentage change in words: 0.88 -> '12% lower', 1.05 -> '5% higher'."""
+    """A ratio as a percentage change in words: 0.88 -> '12% lower', 1.05 -> '5% higher'.
+
+    A change that rounds to zero keeps its direction ('0% higher'), so an interval reads right.
+    """
     if rr is None:
         return SUPPRESSED
-    pct = round(100 * (rr - 1))
-    if pct == 0:
-        return "no different"
-    return f"{abs(pct)}% {'lower' if pct < 0 else 'higher'}"
+    return f"{abs(round(100 * (rr - 1)))}% {'lower' if rr < 1 else 'higher'}"
+
+
+def reduction(rr: float | None) -> str:
+    """A ratio below 1 as the percentage reduction: 0.705 -> '29%'."""
+    return SUPPRESSED if rr is None else f"{round(100 * (1 - rr))}%"
 
 
 def number(x: float | None, digits: int = 0) -> str:

@@ -65,7 +65,7 @@ class ResultsStore:
         """Why a strand has no results (skipped with its reason, or not part of this release)."""
         entry = self.results["strands"].get(strand)
         if entry is None:
-            return "this strand is not part of this run"
+            return "not in this release of ij-eval"
         return entry.get("reason", "")
 
     def headline(self, strand: str, key: str) -> dict[str, Any] | None:
