@@ -24,8 +24,15 @@ from ij_eval.report.markdown import callout, fig_ref, figure, join, tbl_ref
 from ij_eval.report.store import ResultsStore
 
 GROUPS = {"ij_all": "IJ, all referred", "completed": "IJ, completed", "refused": "IJ, refused",
-          "did_not_complete": "IJ, did not complete", "comparison": "Comparison cohort"}
+          "did_not_complete": "IJ, did not complete", "in_progress": "IJ, in progress",
+          "not_suitable": "IJ, not suitable", "comparison": "Comparison cohort"}
 CONTRAST = {"descriptive": "descriptive", "causal if no unmeasured confounding": "causal*"}
+
+
+def _sentence(text: str) -> str:
+    """A caveat fragment as a sentence: first letter up, full stop at the end."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def _label_groups(frame: pl.DataFrame, column: str = "group") -> pl.DataFrame:
@@ -39,7 +46,8 @@ def reoffending(store: ResultsStore) -> str:
     finding = reoffending_finding(store)
     main = store.headline("reoffending", "main_effect")
     parts += [finding.answer + "\n",
-              callout("important", f"**Design caveat.** {main['caveat'].capitalize()}. {finding.evidence}")]
+              callout("important", f"**Design caveat.** {_sentence(main['caveat'])} "
+                                   f"**Strength of evidence.** {finding.evidence}")]
     measure = store.config.get("reoffending", {}).get("primary_measure", "proven")
     if store.has_table("reoffending_rates"):
         rates = store.table("reoffending_rates").filter((pl.col("measure") == measure) & (pl.col("age_group") == "all"))
@@ -108,7 +116,8 @@ def hotspots(store: ResultsStore) -> str:
     if not store.ran("hotspots"):
         return join(*parts, not_run(store, "hotspots", "hotspot"))
     finding, moved = hotspots_finding(store), displacement_finding(store)
-    parts += [finding.answer + "\n", callout("important", f"**Design caveat.** {finding.evidence}"),
+    parts += [finding.answer + "\n",
+              callout("important", f"**Design caveat and strength of evidence.** {finding.evidence}"),
               f"{fig_ref('hotspots_series')} shows monthly ASB in the hotspots, the areas around them (buffers) and "
               "the comparison areas.\n", figure(store, "hotspots_series")]
     if store.has_table("hotspots_before_after"):
