@@ -7,6 +7,7 @@ This list is the one source both renderers follow. ``reports/_quarto.yml`` lists
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,7 +55,7 @@ def chapter(slug: str) -> Chapter:
 def chapter_markdown(store: ResultsStore | str, slug: str) -> str:
     """One chapter's Markdown (what a ``.qmd`` cell prints with ``output: asis``)."""
     store = store if isinstance(store, ResultsStore) else ResultsStore.open(store)
-    return chapter(slug).build(store)
+    return _escape_suppressed(chapter(slug).build(store))
 
 
 def title_page(store: ResultsStore) -> dict[str, str]:
@@ -64,11 +65,19 @@ def title_page(store: ResultsStore) -> dict[str, str]:
 
 def report_markdown(store: ResultsStore) -> str:
     """The whole report body, chapters in order (the built-in renderer's input)."""
-    return "\n".join(c.build(store) for c in CHAPTERS)
+    return _escape_suppressed("\n".join(c.build(store) for c in CHAPTERS))
 
 
 def brief_markdown(store: ResultsStore) -> str:
     """The two-page brief for chief officers."""
     from ij_eval.report.brief import brief
 
-    return brief(store)
+    return _escape_suppressed(brief(store))
+
+
+_SUPPRESSED = re.compile(r"(?<!\\)\[c\](?!\()")
+
+
+def _escape_suppressed(markdown: str) -> str:
+    """``[c]`` (a hidden figure) as literal text, not a Markdown reference link."""
+    return _SUPPRESSED.sub(r"\\[c\\]", markdown)

@@ -81,11 +81,15 @@ def diagnostics(store: ResultsStore) -> str:
 
 
 def data_dictionary(store: ResultsStore) -> str:
-    """The input tables' dictionary, generated from the schemas (headings moved down one level)."""
+    """The input tables' dictionary, generated from the schemas."""
     text = (schema_dir() / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
     text = re.sub(r"<!--.*?-->\n?", "", text, flags=re.S)
     body = text.split("\n", 1)[1] if text.startswith("# ") else text
-    body = re.sub(r"^(#{2,5}) ", lambda m: "#" + m.group(1) + " ", body, flags=re.M)
+    # Quarto and Typst link to heading ids, not raw-HTML anchors; templates are not part of the report.
+    body = re.sub(r'<a id="([^"]+)"></a>\n\n(#{2,} [^\n]+)',
+                  lambda m: f"{m.group(2)} {{#table-{m.group(1).replace('_', '-')}}}", body)
+    body = re.sub(r"\]\(#([a-z_]+)\)", lambda m: f"](#table-{m.group(1).replace('_', '-')})", body)
+    body = re.sub(r"\[(`templates/[^`]+`)\]\(templates/[^)]+\)", r"\1", body)
     return join(opening(store, "Appendix: data dictionary", "data-dictionary"), body)
 
 
