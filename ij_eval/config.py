@@ -81,6 +81,49 @@ class RunConfig:
     seed: int = 20231001
 
 
+LOGIC_MODEL_MAX_CHARS = 80  # longest entry a logic model box can hold legibly
+
+
+@dataclass(frozen=True)
+class LogicModelConfig:
+    """The scheme's logic model, drawn as a figure in the data overview: four columns read left to
+    right (what goes in, what the scheme does, what it delivers, what it should change). Each column
+    is a non-empty list of short phrases; describe your own scheme in ``[logic_model]``."""
+
+    inputs: tuple[str, ...] = (
+        "Home Office funding",
+        "IJ team and coordinators",
+        "Police officers' referrals",
+        "Placement partners and supervisors",
+    )
+    activities: tuple[str, ...] = (
+        "Referral after a community resolution, Outcome 22 or conditional caution",
+        "Contact within 48 hours",
+        "Reparative work in the community",
+        "ASB awareness workshops",
+        "Restorative justice with victims",
+    )
+    outputs: tuple[str, ...] = (
+        "People referred",
+        "People completing",
+        "Hours of reparative work",
+        "Placements and locations improved",
+        "Workshops delivered",
+        "Restorative processes",
+    )
+    outcomes: tuple[str, ...] = (
+        "Less reoffending",
+        "Less ASB in hotspots, without displacement",
+        "Victims satisfied and heard",
+        "Greater public confidence",
+        "Value for money",
+    )
+
+    def columns(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``(column, entries)`` pairs in reading order: inputs, activities, outputs, outcomes."""
+        return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+
+
 @dataclass(frozen=True)
 class EvaluationConfig:
     scheme: SchemeConfig = field(default_factory=SchemeConfig)
@@ -89,6 +132,7 @@ class EvaluationConfig:
     hotspots: HotspotConfig = field(default_factory=HotspotConfig)
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    logic_model: LogicModelConfig = field(default_factory=LogicModelConfig)
     # Sections owned by strands not yet typed here are kept as read (sorted key/value pairs).
     value_for_money: tuple[tuple[str, Any], ...] = ()
     source: str = field(default="", compare=False)
@@ -135,7 +179,7 @@ def _coerce(where: str, hint: Any, value: Any) -> Any:
         return value
     if getattr(hint, "__origin__", None) is tuple:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: expected a list of names, got {value!r}")
+            raise ConfigError(f"{where}: expected a list of text values like [\"first\", \"second\"], got {value!r}")
         return tuple(value)
     if hint is bool:
         if not isinstance(value, bool):
@@ -209,6 +253,17 @@ def _check(config: EvaluationConfig, source: str) -> None:
                           "(placebo_shift at least 1) and season_period at least 2")
     if config.hotspots.harmonics < 0:
         raise ConfigError(f"{source}: [hotspots] harmonics must not be negative")
+    for column, entries in config.logic_model.columns():
+        if not entries:
+            raise ConfigError(f"{source}: [logic_model] {column} is empty; a logic model column needs at least "
+                              "one entry")
+        for entry in entries:
+            if not entry.strip():
+                raise ConfigError(f"{source}: [logic_model] {column} has a blank entry")
+            if len(entry) > LOGIC_MODEL_MAX_CHARS:
+                raise ConfigError(f"{source}: [logic_model] {column}: entry {entry[:40]!r}... is {len(entry)} "
+                                  f"characters; keep each entry to {LOGIC_MODEL_MAX_CHARS} or fewer so it fits "
+                                  "its box")
 
 
 def load_config(path: str | Path | None) -> EvaluationConfig:

@@ -1,6 +1,8 @@
-"""Data overview: what went into the evaluation (rows per table, referrals by cohort and month).
+"""Data overview: what went into the evaluation (rows per table, referrals by cohort and month), and
+the scheme's logic model from the config.
 
-Every report opens with this: the size and period of the data behind every later figure.
+Every report opens with this: the scheme being evaluated, and the size and period of the data behind
+every later figure.
 """
 
 from __future__ import annotations
@@ -19,6 +21,20 @@ REQUIRES = ("referrals",)
 
 def _age_group(age: pl.Expr) -> pl.Expr:
     return pl.when(age < 18).then(pl.lit("child (10-17)")).otherwise(pl.lit("adult (18+)"))
+
+
+def logic_model_table(config: EvaluationConfig) -> pl.DataFrame:
+    """The ``[logic_model]`` section as a tidy table: one row per box (``stage``, ``position``, ``entry``)."""
+    rows = [(stage, i + 1, entry) for stage, entries in config.logic_model.columns()
+            for i, entry in enumerate(entries)]
+    return pl.DataFrame(rows, schema={"stage": pl.String, "position": pl.Int64, "entry": pl.String}, orient="row")
+
+
+def logic_model_alt_text(config: EvaluationConfig) -> str:
+    """Every box of the logic model in words, column by column: 'Logic model ... Inputs: a; b. Activities: ...'."""
+    columns = " ".join(f"{stage.capitalize()}: {'; '.join(e.strip().rstrip('.') for e in entries)}."
+                       for stage, entries in config.logic_model.columns())
+    return f"Logic model of the scheme, read left to right, each column leading to the next. {columns}"
 
 
 def run(inputs, config: EvaluationConfig) -> StrandResult:
@@ -52,8 +68,17 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         "referral_months": Headline(by_month["month"].n_unique(), "months with at least one referral",
                                     caveat=f"referral dates {first} to {last}", unit="months"),
     }
+    from ij_eval.plots.logic_model import plot_logic_model
     from ij_eval.plots.overview import plot_referrals_by_month
 
+    logic_model = logic_model_table(config)
+    logic_figure = FigureSpec(
+        name="overview_logic_model",
+        title="The scheme's logic model",
+        alt_text=logic_model_alt_text(config),
+        data=logic_model,
+        plot=plot_logic_model,
+    )
     figure = FigureSpec(
         name="overview_referrals_by_month",
         title="Referrals by month",
@@ -66,6 +91,6 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         name=NAME,
         headlines=MappingProxyType(headlines),
         tables=MappingProxyType({"overview_inputs": rows, "overview_referrals": by_group,
-                                 "overview_referrals_by_month": by_month}),
-        figures=(figure,),
+                                 "overview_referrals_by_month": by_month, "overview_logic_model": logic_model}),
+        figures=(logic_figure, figure),
     )

@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 import polars as pl
 
+from ij_eval.config import LogicModelConfig
 from ij_eval.errors import ConfigError
 from ij_eval.schema import load_schemas
 from ij_eval.synth.generate import generate
@@ -59,6 +60,14 @@ def _in_schema_order(name: str, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(blank).select(schema.column_names)
 
 
+def _logic_model_text() -> str:
+    """The default logic model as a ``[logic_model]`` section, one entry per line."""
+    lines = ["[logic_model]"]
+    for column, entries in LogicModelConfig().columns():
+        lines += [f"{column} = [", *(f"    {json.dumps(e, ensure_ascii=False)}," for e in entries), "]"]
+    return "\n".join(lines) + "\n"
+
+
 def _config_text(scenario: Scenario, seed: int) -> str:
     covariates = ", ".join(f'"{c}"' for c in COVARIATES)
     return f"""\
@@ -93,7 +102,9 @@ threshold = 10
 
 [run]
 seed = {seed}
-"""
+
+# The scheme's logic model, drawn as a figure in the data overview (read left to right).
+{_logic_model_text()}"""
 
 
 def _notice(scenario: Scenario, seed: int, scale: int, files: list[str]) -> str:
