@@ -68,9 +68,10 @@ def cmd_pseudonymise(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from ij_eval.progress import Progress
     from ij_eval.report import build_report
 
-    for path in build_report(args.results):
+    for path in build_report(args.results, args.out, progress=Progress(args.quiet)):
         print(f"wrote {path}")
     return 0
 
@@ -88,9 +89,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with progress.stage("synth", f"writing synthetic data (seed {args.seed}, scale {args.scale}) to {data_dir}"):
         write_synthetic(data_dir, seed=args.seed, scale=args.scale)
     run_pipeline(data_dir, load_config(data_dir / DEFAULT_CONFIG), results, progress=progress)
-    for path in build_report(results):
-        progress.say(f"wrote {path}")
-    print(f"demo evaluation (SYNTHETIC DATA) in {out}: data/, results/, results/report/")
+    written = build_report(results, progress=progress)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"demo evaluation (SYNTHETIC DATA) in {out}: data/, results/, and the report in results/report/ "
+          f"(open {results / 'report' / 'index.html'})")
     return 0
 
 
@@ -138,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file holding the secret key (default: the IJ_EVAL_PSEUDONYMISATION_KEY environment variable)")
     p.set_defaults(func=cmd_pseudonymise)
 
-    p = sub.add_parser("report", help="build the report from a results store")
+    p = sub.add_parser("report", help="build the report and the brief (HTML and PDF) from a results store")
     p.add_argument("results", metavar="OUT_DIR", help="a results store written by `ij-eval run`")
+    p.add_argument("--out", metavar="DIR", help="where to write the report (default: OUT_DIR/report)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("demo", help="synthetic data -> every analysis -> report, in one go")

@@ -1,8 +1,10 @@
-"""validate → intake → strands → results store, with the manifest.
+"""validate → intake → strands → disclosure control → results store, with the manifest.
 
 One referral can be followed from here: ``load_tables`` reads and checks it, ``_intake`` keeps it
-or lists it in exclusions with a reason, each strand uses the clean tables, and the store writes
-what the strands return.
+or lists it in exclusions with a reason, each strand uses the clean tables, disclosure control
+(:mod:`ij_eval.publication`) makes every table, figure, headline and note publishable, and the store
+writes them; the staged store must pass :func:`ij_eval.publication.check_store` before it replaces
+the previous one.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from typing import Any
 
 import polars as pl
 
-from ij_eval import __version__
+from ij_eval import __version__, publication
 from ij_eval.config import EvaluationConfig
 from ij_eval.errors import IJEvalError
 from ij_eval.io import store
 from ij_eval.io.tables import ROW
 from ij_eval.progress import Progress
+from ij_eval.publication import PublishedTable
 from ij_eval.strands import STRANDS
 from ij_eval.strands.base import EXCLUSION_COLUMNS, StrandResult, empty_exclusions
 from ij_eval.validation import POLICE_UK_DIR, Table, ValidationReport, load_tables
@@ -164,39 +167,99 @@ def run_pipeline(data_dir: str | Path, config: EvaluationConfig, out: str | Path
     return RunSummary(Path(out), tuple(results), MappingProxyType(skipped), MappingProxyType(rows))
 
 
+def exclusions_summary(exclusions: pl.DataFrame) -> pl.DataFrame:
+    """Excluded input rows counted by table, stage and reason (the published form of exclusions.csv)."""
+    return (exclusions.group_by("table", "stage", "reason").agg(pl.col("n").sum().cast(pl.Int64))
+            .sort("table", "stage", "reason"))
+
+
+def _publish(results: Mapping[str, StrandResult], exclusions: pl.DataFrame, threshold: int
+             ) -> tuple[dict[str, PublishedTable], publication.Context]:
+    """Every table as it may be published (raises for a table without a disclosure policy)."""
+    raw: dict[str, pl.DataFrame] = {"exclusions_summary": exclusions_summary(exclusions)}
+    for result in results.values():
+        for name, frame in result.tables.items():
+            if name in raw:
+                raise IJEvalError(f"two strands return a table called {name!r}; table names must be unique")
+            raw[name] = frame
+    context = publication.Context(raw, threshold)
+    return {name: context.published(name) for name in raw}, context
+
+
 def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                  results: Mapping[str, StrandResult], skipped: Mapping[str, str],
                  exclusions: pl.DataFrame, inputs: dict[str, Any], progress: Progress) -> None:
     synthetic = config.scheme.synthetic
+    threshold = config.disclosure.threshold
+    published, context = _publish(results, exclusions, threshold)
     figures: dict[str, Any] = {}
     strands_json: dict[str, Any] = {}
+    suppressed: dict[str, Any] = {}
+    hidden_totals: dict[str, list[str]] = {}
+    headlines_hidden: dict[str, int] = {}
+    notes_rewritten: dict[str, int] = {}
     with store.staged_store(out) as staging:
+        for name, table in published.items():
+            store.write_table(staging / "tables" / f"{name}.csv", table.frame)
+            if not table.exempt:
+                suppressed[name] = {"primary": table.n_primary, "secondary": table.n_secondary,
+                                    "dependent": table.n_dependent}
+            if table.hidden_totals:
+                hidden_totals[name] = list(table.hidden_totals)
         for name, result in results.items():
-            for table_name, frame in result.tables.items():
-                store.write_table(staging / "tables" / f"{table_name}.csv", frame)
             for spec in result.figures:
-                fig = spec.plot(spec.data, synthetic=synthetic)
+                data = publication.publish_figure_data(spec.name, spec.data, threshold, context)
+                fig = spec.plot(data, synthetic=synthetic)
                 store.save_figure(fig, staging / "figures" / f"{spec.name}.png")
                 figures[spec.name] = {"file": f"figures/{spec.name}.png", "title": spec.title,
                                       "alt_text": spec.alt_text, "strand": name}
+            headlines, n_hidden = {}, 0
+            for key, h in result.headlines.items():
+                headlines[key], hidden = publication.publish_headline(h, threshold, context)
+                n_hidden += hidden
+            notes, n_rewritten = publication.screen_notes(result.notes, threshold)
             strands_json[name] = {
                 "status": "ran",
-                "headlines": {k: h.to_dict() for k, h in result.headlines.items()},
+                "headlines": headlines,
                 "tables": [f"tables/{t}.csv" for t in result.tables],
                 "figures": [f"figures/{f.name}.png" for f in result.figures],
-                "notes": list(result.notes),
+                "notes": notes,
             }
+            headlines_hidden[name], notes_rewritten[name] = n_hidden, n_rewritten
         for name, reason in skipped.items():
             strands_json[name] = {"status": "skipped", "reason": reason}
-        store.write_table(staging / "exclusions.csv", exclusions)
+        n_primary = sum(t.n_primary for t in published.values())
+        n_secondary = sum(t.n_secondary for t in published.values())
+        progress.say(f"disclosure control (threshold {threshold}): {n_primary} small count(s) hidden, "
+                     f"{n_secondary} more so they cannot be worked out from totals, "
+                     f"{sum(t.n_dependent for t in published.values())} dependent figure(s) hidden, "
+                     f"{sum(headlines_hidden.values())} headline(s) hidden")
+        store.write_table(staging / "exclusions.csv", exclusions)  # internal: row numbers and record ids
         store.write_json(staging / "figures.json", figures)
         store.write_json(staging / "results.json", {
             "ij_eval_version": __version__,
             "scheme": {"name": config.scheme.name, "force": config.scheme.force,
+                       "evaluation_team": config.scheme.evaluation_team,
                        "start": config.scheme.start.isoformat() if config.scheme.start else None},
+            "data": {k: (v.isoformat() if v else None) for k, v in (
+                ("period_start", config.data.period_start), ("period_end", config.data.period_end),
+                ("extract_date", config.data.extract_date))},
             "synthetic": synthetic,
-            "synthetic_notice": "SYNTHETIC DATA - demonstration only; not real results" if synthetic else "",
+            "synthetic_notice": "SYNTHETIC DATA — NOT REAL RESULTS" if synthetic else "",
             "strands": strands_json,
+            "disclosure": {
+                "threshold": threshold,
+                "marker": publication.MARKER,
+                "rule": " ".join(publication.rule_sentences(threshold)),
+                "rules": publication.rule_sentences(threshold),
+                "exempt": {n: p.exempt for n, p in published.items() if p.exempt},
+                "suppressed": suppressed,
+                "hidden_totals": hidden_totals,
+                "headlines_hidden": headlines_hidden,
+                "numbers_in_notes_rewritten": notes_rewritten,
+                "not_published": list(publication.INTERNAL_FILES),
+                "published_instead": {"exclusions.csv": "tables/exclusions_summary.csv"},
+            },
         })
         store.write_json(staging / "manifest.json", {
             "ij_eval_version": __version__,
@@ -215,3 +278,9 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
             "strands": {n: ("ran" if n in results else skipped[n]) for n in list(results) + list(skipped)},
             "timings_seconds": dict(progress.timings),
         })
+        problems = publication.check_store(staging)
+        if problems:
+            shown = "\n  ".join(problems[:50])
+            more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+            raise IJEvalError(f"the results store failed the disclosure check, so it was not written "
+                              f"(the previous store at {out} is unchanged):\n  {shown}{more}")

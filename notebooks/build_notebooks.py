@@ -41,7 +41,7 @@ else:
 config = ij_eval.load_config(folder / "evaluation.toml")
 print(f"{config.scheme.name} - {config.scheme.force}; scheme start {config.scheme.start}")
 if config.scheme.synthetic:
-    print("SYNTHETIC DATA - demonstration only; not real results")'''
+    print("SYNTHETIC DATA — NOT REAL RESULTS")'''
 
 
 def _cells(*items: tuple[str, str]) -> list:
@@ -247,14 +247,17 @@ The store's CSVs are tidy tables; give polars the column types so nothing is gue
 import polars as pl
 
 km = pl.read_csv(store / "tables" / "reoffending_km.csv", schema_overrides={
-    "group": pl.String, "time": pl.Int64, "n_at_risk": pl.Int64, "n_events": pl.Int64, "n_censored": pl.Int64,
+    "group": pl.String, "time": pl.Int64, "n_at_risk": pl.Int64,
     "survival": pl.Float64, "ci_lower": pl.Float64, "ci_upper": pl.Float64, "sample": pl.String,
 })
 at_risk = pl.read_csv(store / "tables" / "reoffending_at_risk.csv", schema_overrides={
     "group": pl.String, "time": pl.Int64, "n_at_risk": pl.Int64, "sample": pl.String,
 })
-# The report's figure: the whole sample by IJ status and the comparison cohort ("ij_all" is everyone referred)
-curves = km.filter((pl.col("sample") == "all") & (pl.col("group") != "ij_all"))
+# The report's figure: the whole sample by IJ status and the comparison cohort ("ij_all" is everyone referred).
+# The published curve is on a monthly grid with points hidden for disclosure control (blank survival) and no
+# censoring counts: leave the hidden points out and draw no censoring ticks, as the pipeline does.
+curves = km.filter((pl.col("sample") == "all") & (pl.col("group") != "ij_all") & pl.col("survival").is_not_null())
+curves = curves.with_columns(n_censored=pl.lit(0))
 risk = at_risk.filter(pl.col("sample") == "all")
 print(curves["group"].unique(maintain_order=True).to_list())
 risk.pivot(on="time", index="group", values="n_at_risk")"""),

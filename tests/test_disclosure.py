@@ -22,6 +22,8 @@ from ij_eval.stats.disclosure import (
     RULE_TEXT,
     SECONDARY,
     check_published,
+    protect,
+    recoverable,
     rule_text,
     suppress_counts,
     suppress_dependent,
@@ -333,3 +335,34 @@ def test_rule_text():
     assert "Rates and percentages based on hidden counts are not shown." in RULE_TEXT
     assert "1 to 4" in rule_text(5) and "below 5 (including zero)" in rule_text(5, suppress_zeros=True)
     assert MARKER == "[c]"
+
+
+# ---------------------------------------------------------------------------------------------
+# the general engine: unpublished entries
+
+
+def test_an_unpublished_total_alone_needs_no_secondary_suppression():
+    t = pl.DataFrame({"area": ["x", "y", "z"], "n": [30, 25, 14]})
+    s = suppress_counts(t, count_columns=["n"], total_published=False)
+    assert s.table["n"].to_list() == [30, 25, 14]  # nothing small: nothing hidden
+    assert (s.n_primary, s.n_secondary) == (0, 0)
+
+
+def test_protect_hides_a_count_whose_unpublished_complement_is_small():
+    # entries: n, reoffenders, did-not-reoffend (never published); n = reoffenders + rest
+    lines = [([1, 2], 0)]
+    result = protect([40, 36, 4], lines, threshold=10, unpublished=[False, False, True])
+    assert result.primary.tolist() == [False, False, True]
+    assert result.hidden[2] and (result.hidden[0] or result.hidden[1])  # 36 of 40 would give the 4 away
+    assert 2 not in recoverable(3, lines, result.hidden)
+    large = protect([40, 20, 20], lines, threshold=10, unpublished=[False, False, True])
+    assert large.hidden.tolist() == [False, False, True] and not large.secondary.any()
+
+
+def test_protect_rejects_lines_that_do_not_add_up_and_hides_flagged_entries():
+    with pytest.raises(ValueError, match="does not add up"):
+        protect([10, 4, 5], [([1, 2], 0)])
+    flagged = protect([30, 15, 15], [([1, 2], 0)], hide=[False, True, False])
+    assert flagged.hidden.tolist() == [False, True, True]  # the flagged one and its complement
+    assert recoverable(3, [([1, 2], 0)], flagged.hidden) == []
+    assert recoverable(3, [([1, 2], 0)], [False, True, False]) == [1]

@@ -194,5 +194,10 @@ def test_demo_builds_data_results_and_report(tmp_path, capsys):
     demo = tmp_path / "demo"
     assert (demo / "data" / "ground_truth.json").is_file()
     assert (demo / "results" / "results.json").is_file()
-    page = (demo / "results" / "report" / "index.html").read_text()
-    assert page.count("SYNTHETIC DATA") >= 2
+    report = demo / "results" / "report"
+    for name in ("index.html", "report.html", "report.pdf", "brief.html", "brief.pdf"):
+        assert (report / name).is_file(), name
+    assert (report / "report.html").read_text().count("SYNTHETIC DATA") >= 2
+    assert "SYNTHETIC DATA" in (report / "index.html").read_text()
+    out = capsys.readouterr().out
+    assert f"wrote {report / 'report.pdf'}" in out and "results/report/index.html" in out

@@ -1,76 +1,118 @@
-"""The report built from a results store.
+"""The report built from a results store: the full report and the brief for chief officers, as HTML and PDF.
 
-Until the report issue lands this writes a clearly marked placeholder page listing every
-headline figure in ``results.json`` and every figure, so the demo shows the whole flow.
+The chapter Markdown is written once (:mod:`ij_eval.report.outline`); Quarto prints it from
+``reports/`` and the built-in renderer (:mod:`ij_eval.report.render`) turns it into
+``<results>/report/``: ``report.html`` (one self-contained page), ``report.pdf`` (A4),
+``brief.html``, ``brief.pdf`` (two pages at most) and ``index.html`` (links to the four).
+
+Nothing is written unless the publication check passes and every output has been built; each file
+is then replaced atomically, so a failed build leaves the previous report as it was.
 """
 
 from __future__ import annotations
 
-import html
-import json
+import datetime as dt
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from ij_eval.errors import IJEvalError
+from ij_eval.progress import Progress
+
+REPORT_FILES = ("report.html", "report.pdf", "brief.html", "brief.pdf", "index.html")
 
 
-def _read_store(results: Path) -> tuple[dict, dict]:
-    path = results / "results.json"
-    if not path.is_file():
-        raise IJEvalError(f"{results} is not a results store (no results.json); run `ij-eval run` first")
-    figures = results / "figures.json"
-    return (json.loads(path.read_text(encoding="utf-8")),
-            json.loads(figures.read_text(encoding="utf-8")) if figures.is_file() else {})
+class PublicationBlocked(IJEvalError):
+    """The publication check found problems, so the report was not built."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        n = len(self.problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"the report was not built: the publication check found {n} "
+                         f"problem{'s' if n != 1 else ''}:\n{lines}")
 
 
-def _number(value) -> str:
-    """Three significant figures for fractions, whole numbers with separators."""
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 100):
-        return f"{value:,.0f}"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    return str(value)
+def _document_date(store) -> dt.date | None:
+    """The date the PDF says it was made: the data extract date, so a rebuild is identical."""
+    value = store.results.get("data", {}).get("extract_date")
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
-def build_report(results: str | Path) -> list[Path]:
-    """Write ``results/report/index.html`` (placeholder) and return the files written."""
-    results = Path(results)
-    data, figures = _read_store(results)
-    esc = html.escape
-    banner = (f'<p class="synthetic">{esc(data["synthetic_notice"])}</p>' if data.get("synthetic") else "")
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{esc(data['scheme']['name'])}: independent evaluation (placeholder)</title>",
-        "<style>body{font-family:sans-serif;max-width:50rem;margin:2rem auto;line-height:1.5}"
-        ".synthetic{background:#D55E00;color:#fff;padding:.5rem;font-weight:bold}"
-        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2rem .5rem}</style></head><body>",
-        banner,
-        f"<h1>{esc(data['scheme']['name'])}: independent evaluation</h1>",
-        f"<p>{esc(data['scheme'].get('force') or '')}</p>",
-        "<p><strong>Placeholder report.</strong> The full report (chapters per strand, brief for chief "
-        "officers, PDF) is built by a later release; this page lists the results store's headline figures.</p>",
-    ]
-    for name, strand in data["strands"].items():
-        parts.append(f"<h2>{esc(name)}</h2>")
-        if strand["status"] != "ran":
-            parts.append(f"<p>{esc(strand['reason'])}</p>")
-            continue
-        parts.append("<table><tr><th>measure</th><th>estimate</th><th>95% interval</th><th>method</th>"
-                     "<th>caveat</th></tr>")
-        for key, h in strand["headlines"].items():
-            interval = (f"{_number(h['ci_lower'])} to {_number(h['ci_upper'])}"
-                        if h.get("ci_lower") is not None else "")
-            parts.append(f"<tr><td>{esc(key)}</td><td>{esc(_number(h['estimate']))}</td><td>{esc(interval)}</td>"
-                         f"<td>{esc(h['method'])}</td><td>{esc(h['caveat'])}</td></tr>")
-        parts.append("</table>")
-        for fig in strand["figures"]:
-            meta = next((f for f in figures.values() if f["file"] == fig), {"alt_text": "", "title": fig})
-            parts.append(f"<figure><img src='../{esc(fig)}' alt='{esc(meta['alt_text'])}' width='700'>"
-                         f"<figcaption>{esc(meta['title'])}</figcaption></figure>")
-    parts.append(banner + "</body></html>")
-    out_dir = results / "report"
-    out_dir.mkdir(exist_ok=True)
-    page = out_dir / "index.html"
-    page.write_text("\n".join(parts) + "\n", encoding="utf-8")
-    return [page]
+def build_outputs(results_dir: str | Path, progress: Progress | None = None) -> dict[str, bytes]:
+    """Every report file's bytes, by file name, after the publication check (nothing is written)."""
+    from ij_eval.publication import check_store, check_text
+    from ij_eval.report.outline import brief_markdown, report_markdown, title_page
+    from ij_eval.report.render import BRIEF_MAX_PAGES, Document, landing_page, render_html, render_pdf
+    from ij_eval.report.store import ResultsStore
+
+    progress = progress or Progress(quiet=True)
+    store = ResultsStore.open(results_dir)
+    with progress.stage("report_content", "report: writing the chapters from the results store"):
+        fields = title_page(store)
+        report_md, brief_md = report_markdown(store), brief_markdown(store)
+    problems = [*check_store(store.root), *check_text(report_md, "report"), *check_text(brief_md, "brief"),
+                *check_text("\n".join(str(v) for v in fields.values()), "title page")]
+    if problems:
+        raise PublicationBlocked(problems)
+
+    date = _document_date(store)
+    report = Document(report_md, store.root, fields, store.synthetic, date=date)
+    brief = Document(brief_md, store.root, fields, store.synthetic, brief=True, date=date)
+    files: dict[str, bytes] = {}
+    with progress.stage("report_html", "report: HTML (report and brief)"):
+        files["report.html"] = render_html(report).encode("utf-8")
+        files["brief.html"] = render_html(brief).encode("utf-8")
+    with progress.stage("report_pdf", "report: PDF (report and brief)"):
+        files["report.pdf"], report_pages = render_pdf(report)
+        files["brief.pdf"], brief_pages = render_pdf(brief)
+    if brief_pages > BRIEF_MAX_PAGES:
+        raise IJEvalError(f"the brief for chief officers runs to {brief_pages} pages of A4; it must fit on "
+                          f"{BRIEF_MAX_PAGES} (shorten ij_eval/report/brief.py)")
+    progress.say(f"report: {report_pages} pages, brief: {brief_pages} page{'s' if brief_pages != 1 else ''}")
+    files["index.html"] = landing_page(fields, store.synthetic, {
+        "report.html": "Full report (HTML)", "report.pdf": f"Full report (PDF, {report_pages} pages)",
+        "brief.html": "Brief for chief officers (HTML)",
+        "brief.pdf": f"Brief for chief officers (PDF, {brief_pages} page{'s' if brief_pages != 1 else ''})",
+    }).encode("utf-8")
+    return {name: files[name] for name in REPORT_FILES}
+
+
+def write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write every file to a temporary name first, then rename them all into place."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, data in files.items():
+            tmp = out_dir / f".{name}.partial-{os.getpid()}"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            staged.append((tmp, out_dir / name))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+    return [final for _, final in staged]
+
+
+def build_report(results_dir: str | Path, out_dir: str | Path | None = None,
+                 progress: Progress | None = None) -> list[Path]:
+    """Build the report and the brief (HTML and PDF) from a results store; return the files written.
+
+    ``out_dir`` defaults to ``<results_dir>/report``. Raises :class:`IJEvalError` (nothing written)
+    when ``results_dir`` is not a results store, the publication check finds a problem, the brief
+    runs past two pages, or pandoc/typst fail.
+    """
+    results_dir = Path(results_dir)
+    files = build_outputs(results_dir, progress)
+    out = Path(out_dir) if out_dir is not None else results_dir / "report"
+    try:
+        return write_atomically(out, files)
+    except OSError as exc:
+        raise IJEvalError(f"could not write the report to {out}: {exc}") from exc

@@ -155,11 +155,18 @@ def _recoverable(n: int, lines: Sequence[_Line], hidden: np.ndarray) -> list[int
 
 def _protect(values: np.ndarray, lines: Sequence[_Line], primary: np.ndarray,
              forced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Secondary suppression; returns (hidden, secondary). ``forced``: hidden but not flagged (unpublished)."""
+    """Secondary suppression; returns (hidden, secondary).
+
+    ``forced`` marks entries that are never published (an unpublished total, a complement such
+    as "people who did not reoffend"): they are unknowns to a reader, but only those that are
+    also ``primary`` (small) need protecting. An entry is protected when it is primary or was
+    hidden as a secondary: no such entry may be exactly recoverable from the published ones.
+    """
     n = values.size
     hidden = primary.copy()
     if forced is not None:
         hidden |= forced
+    sensitive = primary.copy()
     secondary = np.zeros(n, dtype=bool)
 
     def pick(candidates: list[tuple[int, bool]]) -> int | None:
@@ -170,19 +177,21 @@ def _protect(values: np.ndarray, lines: Sequence[_Line], primary: np.ndarray,
     def hide(e: int) -> None:
         hidden[e] = True
         secondary[e] = True
+        sensitive[e] = True
 
     while True:
         changed = False
         for line in lines:
-            entries = (*line.members, line.total)
-            if int(hidden[list(entries)].sum()) == 1:
+            entries = [*line.members, line.total]
+            unknown = [e for e in entries if hidden[e]]
+            if len(unknown) == 1 and sensitive[unknown[0]]:
                 e = pick([(m, False) for m in line.members] + [(line.total, True)])
                 if e is not None:
                     hide(e)
                     changed = True
         if changed:
             continue
-        exposed = _recoverable(n, lines, hidden)
+        exposed = [e for e in _recoverable(n, lines, hidden) if sensitive[e]]
         if not exposed:
             return hidden, secondary
         e0 = exposed[0]
@@ -194,6 +203,69 @@ def _protect(values: np.ndarray, lines: Sequence[_Line], primary: np.ndarray,
         if e is None:  # pragma: no cover - all hidden means nothing is recoverable
             raise AssertionError("suppression did not converge")
         hide(e)
+
+
+@dataclass(frozen=True, eq=False)
+class Protection:
+    """The result of :func:`protect`: boolean masks over the entries.
+
+    ``hidden``: not shown (primary, secondary, or never published); ``primary``: small (including
+    small unpublished entries, which are protected but never shown anyway); ``secondary``: hidden
+    only so that a primary one cannot be worked out.
+    """
+
+    hidden: np.ndarray
+    primary: np.ndarray
+    secondary: np.ndarray
+
+
+def protect(values: Sequence[int] | np.ndarray, lines: Sequence[tuple[Sequence[int], int]], *,
+            threshold: int = 10, suppress_zeros: bool = False, unpublished: Sequence[bool] | np.ndarray | None = None,
+            hide: Sequence[bool] | np.ndarray | None = None) -> Protection:
+    """Primary and secondary suppression over any set of additive relations.
+
+    The general engine behind :func:`suppress_counts` and :func:`suppress_two_way`, for tables
+    with more structure (nested totals, a count and its complement, several count columns).
+
+    Parameters
+    ----------
+    values : sequence of int
+        Every entry: published cells, totals published here or elsewhere, and unpublished ones.
+    lines : sequence of (members, total)
+        Entry indices: ``sum(values[members]) == values[total]`` is known to a reader.
+    threshold, suppress_zeros
+        As for :func:`suppress_counts`.
+    unpublished : sequence of bool, optional
+        Entries never shown (e.g. a complement such as "did not reoffend" = n - reoffenders, or
+        the part of a total not broken down): a small one is still protected.
+    hide : sequence of bool, optional
+        Entries to hide for another reason; treated as primary.
+    """
+    if threshold < 1:
+        raise ValueError(f"threshold must be at least 1 (got {threshold})")
+    vals = np.asarray(values, dtype=np.int64)
+    if vals.size and vals.min() < 0:
+        raise ValueError("counts must not be negative")
+    built = []
+    for members, total in lines:
+        members = tuple(int(m) for m in members)
+        if vals[list(members)].sum() != vals[total]:
+            raise ValueError(f"line {members} -> {total} does not add up "
+                             f"({vals[list(members)].sum()} != {vals[total]})")
+        built.append(_Line(members, int(total)))
+    primary = _is_small(vals, threshold, suppress_zeros)
+    if hide is not None:
+        primary |= np.asarray(hide, dtype=bool)
+    forced = None if unpublished is None else np.asarray(unpublished, dtype=bool)
+    hidden, secondary = _protect(vals, built, primary, forced)
+    return Protection(hidden, primary, secondary)
+
+
+def recoverable(n_entries: int, lines: Sequence[tuple[Sequence[int], int]],
+                hidden: Sequence[bool] | np.ndarray) -> list[int]:
+    """Hidden entries a reader can work out exactly from the published ones and the ``lines``."""
+    built = [_Line(tuple(int(m) for m in members), int(total)) for members, total in lines]
+    return _recoverable(n_entries, built, np.asarray(hidden, dtype=bool))
 
 
 def _check_counts(table: pl.DataFrame, columns: Sequence[str]) -> None:

@@ -25,8 +25,26 @@ def empty_exclusions() -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
+class TableCell:
+    """Where a headline figure also appears: ``column`` of the row of ``table`` matching ``row``.
+
+    Disclosure control hides the headline whenever that cell is hidden in the published table, so
+    the headline can never give back a figure the table withholds.
+    """
+
+    table: str
+    row: tuple[tuple[str, Any], ...]
+    column: str
+
+
+@dataclass(frozen=True)
 class Headline:
-    """One headline figure for ``results.json``."""
+    """One headline figure for ``results.json``.
+
+    ``n`` is the number of people (or referrals) the figure rests on and ``count`` the numerator
+    of a rate (e.g. reoffenders): disclosure control hides a figure whose ``n``, ``count`` or
+    ``n - count`` is small (:mod:`ij_eval.publication`). ``source`` is not written to the store.
+    """
 
     estimate: float | int | None
     method: str
@@ -35,10 +53,12 @@ class Headline:
     ci_upper: float | None = None
     caveat: str = ""
     unit: str = ""
+    count: int | None = None
+    source: TableCell | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"estimate": self.estimate, "ci_lower": self.ci_lower, "ci_upper": self.ci_upper,
-                "n": self.n, "method": self.method, "caveat": self.caveat, "unit": self.unit}
+                "n": self.n, "count": self.count, "method": self.method, "caveat": self.caveat, "unit": self.unit}
 
 
 @dataclass(frozen=True)

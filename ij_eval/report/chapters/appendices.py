@@ -6,6 +6,7 @@ import re
 
 import polars as pl
 
+from ij_eval.report import numbers as fmt
 from ij_eval.report.chapters._common import COUNT, NUMBER3, P_VALUE, RATIO, TEXT, frame_table, opening
 from ij_eval.report.markdown import join, table, tbl_ref
 from ij_eval.report.store import ResultsStore
@@ -111,13 +112,15 @@ def manifest(store: ResultsStore) -> str:
     m = store.manifest
     if not m:
         return join(opening(store, "Appendix: run manifest", "manifest"), "This results store has no manifest.\n")
-    rows = [[name, i.get("file", ""), i.get("sha256", "")[:16], COUNT(i.get("rows_read")), COUNT(i.get("rows_used")),
-             COUNT(i.get("rows_excluded"))] for name, i in sorted(m.get("inputs", {}).items())]
+    threshold = store.results.get("disclosure", {}).get("threshold", 1)
+    # Rows read only: rows used and excluded could give away a hidden count in the exclusions appendix.
+    rows = [[name, i.get("file", ""), i.get("sha256", "")[:16], fmt.count(i.get("rows_read"), threshold)]
+            for name, i in sorted(m.get("inputs", {}).items())]
     return join(
         opening(store, "Appendix: run manifest", "manifest"),
         f"Built by ij-eval {m.get('ij_eval_version', '')} (Python {m.get('python', '')}, polars {m.get('polars', '')}) "
         f"with random seed {m.get('seed', '')}. {tbl_ref('manifest')} identifies each input file by the start of "
         "its SHA-256 fingerprint, so the results can be traced to the exact data.\n",
-        table(rows, ["Table", "File", "SHA-256 (first 16)", "Rows read", "Used", "Excluded"], label="manifest",
-              caption="Inputs of this run", align="lllrrr"),
+        table(rows, ["Table", "File", "SHA-256 (first 16)", "Rows read"], label="manifest",
+              caption="Inputs of this run", align="lllr"),
     )

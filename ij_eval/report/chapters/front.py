@@ -11,11 +11,11 @@ from ij_eval.report.store import ResultsStore
 
 def title_fields(store: ResultsStore) -> dict[str, str]:
     """Title-page fields, all from the store."""
-    scheme, data = store.config.get("scheme", {}), store.config.get("data", {})
+    data = store.results.get("data", {})
     return {"title": f"{store.scheme.get('name') or 'Immediate Justice'}: an independent evaluation",
             "subtitle": "Independent evaluation",
             "force": store.scheme.get("force") or "",
-            "team": scheme.get("evaluation_team") or "",
+            "team": store.scheme.get("evaluation_team") or "",
             "date": fmt.date(data.get("extract_date")),
             "period": f"{fmt.date(data.get('period_start'))} to {fmt.date(data.get('period_end'))}"}
 
@@ -24,7 +24,7 @@ def _scope(store: ResultsStore) -> str:
     scheme = store.scheme
     ij = store.headline("overview", "ij_referrals")
     people = store.headline("overview", "ij_people")
-    data = store.config.get("data", {})
+    data = store.results.get("data", {})
     text = (f"This is an independent evaluation of {scheme.get('name') or 'Immediate Justice'}"
             f"{' in ' + scheme['force'] if scheme.get('force') else ''}, which started in "
             f"{fmt.month(scheme.get('start'))}. It covers referrals from {fmt.date(data.get('period_start'))} to "
@@ -150,16 +150,11 @@ def data_methods(store: ResultsStore) -> str:
     ]))
     parts.append("## Disclosure control {#sec-disclosure}\n")
     disclosure = store.results.get("disclosure", {})
-    rule = disclosure.get("rule")
-    threshold = disclosure.get("threshold", store.config.get("disclosure", {}).get("threshold"))
-    if rule:
-        parts.append(f"Published tables follow this rule (threshold {fmt.count(threshold)}): {rule}\n")
+    rules = disclosure.get("rules") or ([disclosure["rule"]] if disclosure.get("rule") else [])
+    if rules:
+        parts += [f"Everything published passes statistical disclosure control (threshold "
+                  f"{fmt.count(disclosure.get('threshold'))}):\n", bullets(rules)]
     else:
         parts.append("The results store does not record its disclosure-control rule; re-run the evaluation with "
                      "this version of ij-eval before publishing.\n")
-    exempt = disclosure.get("exempt", {})
-    if exempt:
-        reasons = sorted(set(exempt.values()))
-        parts.append("Some tables hold no counts of people and are published in full: "
-                     + " ".join(r.rstrip(".") + "." for r in reasons) + "\n")
     return join(*parts)

@@ -29,7 +29,7 @@ from ij_eval.errors import IJEvalError
 from ij_eval.stats.evalue import evalue_hazard_ratio
 from ij_eval.stats.power import minimum_detectable_difference
 from ij_eval.stats.rmst import rmst_difference
-from ij_eval.strands.base import FigureSpec, Headline, StrandResult
+from ij_eval.strands.base import FigureSpec, Headline, StrandResult, TableCell
 from ij_eval.strands.reoffending import matching, survival
 from ij_eval.strands.reoffending.cohort import build_cohort
 from ij_eval.strands.reoffending.first_time_entrants import first_time_entrants, monthly_first_time_entrants
@@ -57,6 +57,11 @@ def _survival_frame(people: pl.DataFrame, measure: str, covariates: tuple[str, .
         **{c: (pl.col(c).fill_null("unknown") if people[c].dtype == pl.String else pl.col(c)) for c in covariates},
     )
     return frame if itt else frame.filter(pl.col("group").is_in([*STATUS_GROUPS, "comparison"]))
+
+
+def _rate_cell(measure: str, group: str) -> TableCell:
+    """The rates-table cell a rate headline repeats (disclosure control hides both together)."""
+    return TableCell("reoffending_rates", (("measure", measure), ("group", group), ("age_group", "all")), "rate")
 
 
 def _rmst(frame: pl.DataFrame, horizon: int, notes: list[str]) -> pl.DataFrame:
@@ -231,12 +236,13 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         mdd = minimum_detectable_difference(itt_row["n"], comparison_row["n"], baseline)
         headlines["minimum_detectable_difference"] = Headline(
             mdd.decrease_pp, "smallest fall in the fixed-window rate detectable with 80% power, 5% two-sided",
-            caveat=mdd.describe(), unit="percentage points")
+            caveat=mdd.describe(), unit="percentage points", source=_rate_cell(measure, "comparison"))
     for group in ("ij_all", "completed", "comparison"):
         row = itt_rates.filter(pl.col("group") == group).row(0, named=True)
         headlines[f"rate_{group}"] = Headline(row["rate"], f"{MEASURE_LABELS[measure]} within {horizon} days; "
                                               "Wilson 95% interval", n=row["n"], ci_lower=row["ci_lower"],
-                                              ci_upper=row["ci_upper"], caveat=row["note"], unit="proportion")
+                                              ci_upper=row["ci_upper"], caveat=row["note"], unit="proportion",
+                                              count=row["reoffenders"], source=_rate_cell(measure, group))
     if main is not None:
             headlines["main_effect"] = Headline(main["estimate"], f"{main['label']}: {main['method']}", n=main["n"],
                                             ci_lower=main["ci_lower"], ci_upper=main["ci_upper"],
