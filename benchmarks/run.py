@@ -42,6 +42,10 @@ def _step(step: str, data: str, out: str, scale: int) -> None:
 
             report = validate_folder(data, config)
             extra["errors"] = len(report.errors)
+        elif step == "report":
+            from ij_eval.report import build_report
+
+            extra["files"] = len(build_report(out))
         else:
             from ij_eval.pipeline import run_pipeline
 
@@ -87,6 +91,9 @@ def _pipeline(scales: list[int], work: Path) -> None:
         print(f"  run       {run['seconds']:8.1f} s   peak {run['peak_mb']:8.0f} MB")
         for stage, seconds in run["stages"].items():
             print(f"      {stage:<22} {seconds:8.2f} s")
+        report = _measure("report", data, out, scale)
+        print(f"  report    {report['seconds']:8.1f} s   peak {report['peak_mb']:8.0f} MB"
+              f"   (HTML, PDF, brief: {report['files']} files)")
         if scale == 43:
             total = validate["seconds"] + run["seconds"]
             peak = max(validate["peak_mb"], run["peak_mb"])

@@ -20,11 +20,13 @@ import polars as pl
 
 from ij_eval import __version__, publication
 from ij_eval.config import EvaluationConfig
+from ij_eval.dictionary import DICTIONARY_FILE
 from ij_eval.errors import IJEvalError
 from ij_eval.io import store
 from ij_eval.io.tables import ROW
 from ij_eval.progress import Progress
 from ij_eval.publication import PublishedTable
+from ij_eval.schema import schema_dir
 from ij_eval.strands import STRANDS
 from ij_eval.strands.base import EXCLUSION_COLUMNS, StrandResult, empty_exclusions
 from ij_eval.validation import POLICE_UK_DIR, Table, ValidationReport, load_tables
@@ -235,6 +237,8 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                      f"{sum(t.n_dependent for t in published.values())} dependent figure(s) hidden, "
                      f"{sum(headlines_hidden.values())} headline(s) hidden")
         store.write_table(staging / "exclusions.csv", exclusions)  # internal: row numbers and record ids
+        # The dictionary of the schemas this run validated against, for the report's appendix.
+        (staging / DICTIONARY_FILE).write_bytes((schema_dir() / DICTIONARY_FILE).read_bytes())
         store.write_json(staging / "figures.json", figures)
         store.write_json(staging / "results.json", {
             "ij_eval_version": __version__,

@@ -178,3 +178,14 @@ def test_hidden_counts_show_as_c(store_dir, tmp_path):
     scheme = next(c for c in CHAPTERS if c.slug == "scheme").build(ResultsStore.open(copy))
     row = next(line for line in scheme.splitlines() if line.startswith("| " + lines[1].split(",")[0]))
     assert row.rstrip().endswith("| [c] |")
+
+
+def test_data_dictionary_appendix_comes_from_the_store(store_dir, tmp_path):
+    chapter = next(c for c in CHAPTERS if c.slug == "data-dictionary")
+    text = chapter.build(ResultsStore.open(store_dir))
+    assert "## Tables" in text and "{#table-referrals}" in text and "<a id=" not in text
+    copy = tmp_path / "results"
+    shutil.copytree(store_dir, copy)
+    (copy / "DATA_DICTIONARY.md").unlink()
+    body = chapter.build(ResultsStore.open(copy)).split(":::")[-1].strip()
+    assert body == "This results store has no data dictionary; re-run the evaluation with this version of ij-eval."

@@ -12,6 +12,8 @@ from ij_eval.report.markdown import banner, bullets, join
 from ij_eval.report.store import ResultsStore
 
 GLOSSARY = {
+    "ASB": "anti-social behaviour, as recorded by the police.",
+    "Hotspot": "a small area where ASB is high and where the scheme concentrated its work.",
     "Comparison group": "people dealt with in other ways over the same period, matched to those referred on their "
                         "age, sex, previous offences and other recorded characteristics.",
     "Hazard ratio": "the risk of reoffending at any given time for people referred, relative to the comparison "

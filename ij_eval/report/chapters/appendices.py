@@ -6,11 +6,11 @@ import re
 
 import polars as pl
 
+from ij_eval.dictionary import DICTIONARY_FILE
 from ij_eval.report import numbers as fmt
 from ij_eval.report.chapters._common import COUNT, NUMBER3, P_VALUE, RATIO, TEXT, frame_table, opening
 from ij_eval.report.markdown import join, table, tbl_ref
 from ij_eval.report.store import ResultsStore
-from ij_eval.schema import schema_dir
 
 ESTIMATES = {"term": ("Term", TEXT), "estimate": ("Estimate", NUMBER3), "std_error": ("SE", NUMBER3),
              "ci_lower": ("95% CI from", NUMBER3), "ci_upper": ("to", NUMBER3), "p_value": ("p", P_VALUE)}
@@ -82,8 +82,12 @@ def diagnostics(store: ResultsStore) -> str:
 
 
 def data_dictionary(store: ResultsStore) -> str:
-    """The input tables' dictionary, generated from the schemas."""
-    text = (schema_dir() / "DATA_DICTIONARY.md").read_text(encoding="utf-8")
+    """The dictionary of the input tables, as the store recorded it for the run."""
+    path = store.root / DICTIONARY_FILE
+    if not path.is_file():
+        return join(opening(store, "Appendix: data dictionary", "data-dictionary"),
+                    "This results store has no data dictionary; re-run the evaluation with this version of ij-eval.\n")
+    text = path.read_text(encoding="utf-8")
     text = re.sub(r"<!--.*?-->\n?", "", text, flags=re.S)
     body = text.split("\n", 1)[1] if text.startswith("# ") else text
     # Quarto and Typst link to heading ids, not raw-HTML anchors; templates are not part of the report.
