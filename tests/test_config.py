@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from ij_eval.config import EvaluationConfig, config_from_dict, load_config
+from ij_eval.config import LOGIC_MODEL_MAX_CHARS, EvaluationConfig, config_from_dict, load_config
 from ij_eval.errors import ConfigError, IJEvalError
 
 FULL = """\
@@ -146,6 +146,19 @@ BAD = [
     ("follow_up_zero", "[reoffending]\nfollow_up_days = 0\n", ["[reoffending] follow_up_days must be positive"]),
     ("negative_harmonics", "[hotspots]\nharmonics = -1\n", ["[hotspots] harmonics must not be negative"]),
     ("not_toml", "[data\nextract_date = 2025-09-30\n", ["not valid TOML"]),
+    # [logic_model]: every column a non-empty list of short texts
+    ("empty_column", "[logic_model]\nactivities = []\n",
+     ["[logic_model] activities is empty", "at least one entry"]),
+    ("unknown_key", '[logic_model]\nimpacts = ["Safer streets"]\n',
+     ["unknown setting 'impacts' in [logic_model]", "known: inputs, activities, outputs, outcomes"]),
+    ("too_long", f'[logic_model]\noutcomes = ["{"x" * (LOGIC_MODEL_MAX_CHARS + 1)}"]\n',
+     ["[logic_model] outcomes: entry", f"is {LOGIC_MODEL_MAX_CHARS + 1} characters",
+      f"{LOGIC_MODEL_MAX_CHARS} or fewer"]),
+    ("text_not_a_list", '[logic_model]\ninputs = "Home Office funding"\n',
+     ["[logic_model] inputs: expected a list of text values", "got 'Home Office funding'"]),
+    ("numbers_in_list", "[logic_model]\noutputs = [1, 2]\n", ["[logic_model] outputs: expected a list of text values"]),
+    ("blank_entry", '[logic_model]\ninputs = ["Funding", "  "]\n', ["[logic_model] inputs has a blank entry"]),
+    ("not_a_table", 'logic_model = ["Funding"]\n', ["[logic_model] must be a table of settings"]),
 ]
 
 

@@ -14,7 +14,6 @@ from matplotlib.ft2font import FT2Font
 from matplotlib.patches import FancyBboxPatch
 
 from ij_eval.config import LOGIC_MODEL_MAX_CHARS, EvaluationConfig, LogicModelConfig, config_from_dict, load_config
-from ij_eval.errors import ConfigError
 from ij_eval.io.store import save_figure
 from ij_eval.pipeline import run_pipeline
 from ij_eval.plots.logic_model import A4_TEXT_WIDTH, BOX_TINT, STAGE_COLOURS, plot_logic_model
@@ -69,33 +68,6 @@ def test_toml_overrides_columns_and_round_trips(tmp_path):
 def test_demo_config_and_synth_config_carry_the_default_logic_model(tmp_path):
     write_synthetic(tmp_path)
     assert load_config(tmp_path / "evaluation.toml").logic_model == LogicModelConfig()
-
-
-BAD = [
-    ("empty_column", "[logic_model]\nactivities = []\n",
-     ["[logic_model] activities is empty", "at least one entry"]),
-    ("unknown_key", '[logic_model]\nimpacts = ["Safer streets"]\n',
-     ["unknown setting 'impacts' in [logic_model]", "known: inputs, activities, outputs, outcomes"]),
-    ("too_long", f'[logic_model]\noutcomes = ["{"x" * (LOGIC_MODEL_MAX_CHARS + 1)}"]\n',
-     ["[logic_model] outcomes: entry", f"is {LOGIC_MODEL_MAX_CHARS + 1} characters",
-      f"{LOGIC_MODEL_MAX_CHARS} or fewer"]),
-    ("text_not_a_list", '[logic_model]\ninputs = "Home Office funding"\n',
-     ["[logic_model] inputs: expected a list of text values", "got 'Home Office funding'"]),
-    ("numbers_in_list", "[logic_model]\noutputs = [1, 2]\n", ["[logic_model] outputs: expected a list of text values"]),
-    ("blank_entry", '[logic_model]\ninputs = ["Funding", "  "]\n', ["[logic_model] inputs has a blank entry"]),
-    ("not_a_table", 'logic_model = ["Funding"]\n', ["[logic_model] must be a table of settings"]),
-]
-
-
-@pytest.mark.parametrize(("text", "fragments"), [pytest.param(t, f, id=i) for i, t, f in BAD])
-def test_bad_logic_model_gives_config_error_naming_the_key(tmp_path, text, fragments):
-    path = _write(tmp_path, text)
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    message = str(info.value)
-    assert str(path) in message
-    for fragment in fragments:
-        assert fragment in message, message
 
 
 def test_an_entry_of_exactly_the_limit_is_accepted():
