@@ -386,6 +386,8 @@ TABLES: dict[str, TablePolicy] = {
            ("hotspots_did", "difference-in-differences estimates"),
            ("hotspots_robustness_placebo", "placebo difference-in-differences estimates"),
            ("hotspots_robustness_leave_one_out", "leave-one-out difference-in-differences estimates"))},
+    # --- implementation strand tables ---
+    # --- experience strand tables ---
 }
 
 
@@ -635,6 +637,8 @@ FIGURES: dict[str, FigurePolicy] = {
                                                  "group sizes; a position read off the chart gives no count"),
     **{name: FigurePolicy(exempt=_INCIDENTS) for name in (
         "hotspots_series", "hotspots_counterfactual", "hotspots_event_study", "hotspots_displacement")},
+    # --- implementation strand figures ---
+    # --- experience strand figures ---
 }
 
 
