@@ -387,7 +387,94 @@ TABLES: dict[str, TablePolicy] = {
            ("hotspots_robustness_placebo", "placebo difference-in-differences estimates"),
            ("hotspots_robustness_leave_one_out", "leave-one-out difference-in-differences estimates"))},
     # --- implementation strand tables ---
+    "implementation_funnel": TablePolicy(
+        keys=("breakdown", "group", "stage"), counts=("n",),
+        sums=(Sum("group"),
+              Sum("stage", "referred", ("completed", "did_not_complete", "refused", "not_suitable", "in_progress")),
+              Sum("stage", "referred", ("contacted",)), Sum("stage", "contacted", ("work_booked",)),
+              Sum("stage", "work_booked", ("started",)), Sum("stage", "started", ("completed", "did_not_complete"))),
+        dependents=(Dependent(("share", "ci_lower", "ci_upper"), ("n",), reference=(("stage", "referred"),)),)),
+    "implementation_timeliness": TablePolicy(
+        keys=("measure", "breakdown", "group"), counts=("n", "within_48h", "not_yet"),
+        sums=(Sum("group"),), splits=(Split("n", ("within_48h", "not_yet")),),
+        dependents=(Dependent(("share", "ci_lower", "ci_upper"), ("n", "within_48h")),
+                    Dependent(("median_hours", "median_ci_lower", "median_ci_upper"), ("n",)))),
+    "implementation_wait_bands": TablePolicy(keys=("measure", "band"), counts=("n",), sums=(Sum("band"),)),
+    "implementation_km_start": TablePolicy(
+        keys=("group", "time"), counts=("n_at_risk",), sums=(Sum("group", "all", ("adult", "child")),),
+        dependents=(Dependent(("share_started", "ci_lower", "ci_upper"), ("n_at_risk",)),),
+        # a curve on a grid of days (imported when used: ij_eval.stats.km_grid)
+        transform=lambda frame, threshold, context=None: __import__(
+            "ij_eval.stats.km_grid", fromlist=["start_on_grid"]).start_on_grid(frame, threshold, context)),
+    "implementation_dosage": TablePolicy(
+        keys=("breakdown", "group"), counts=("n", "workshop", "restorative"), sums=(Sum("group"),),
+        splits=(Split("n", ("workshop",)), Split("n", ("restorative",))),
+        dependents=(Dependent(("hours_required", "hours_completed", "pct_hours_completed", "mean_hours_completed",
+                               "median_hours_required"), ("n",)),)),
+    "implementation_activities": TablePolicy(
+        keys=("activity",), counts=("people",), sums=(Sum("activity"),),
+        dependents=(Dependent(("hours_completed",), ("people",)),)),
+    "implementation_sites": TablePolicy(
+        keys=("placement_id",), counts=("people",), sums=(Sum("placement_id"),),
+        dependents=(Dependent(("hours_completed",), ("people",)),)),
+    "implementation_equality": TablePolicy(
+        keys=("characteristic", "group"), counts=("comparison_n", "referred", "settled", "completed", "refused"),
+        sums=(Sum("group"),), splits=(Split("referred", ("settled",)), Split("settled", ("completed", "refused"))),
+        dependents=(
+            Dependent(("comparison_share",), ("comparison_n",)),
+            Dependent(("referred_share", "referred_ci_lower", "referred_ci_upper"), ("referred",)),
+            Dependent(("representation_ratio", "representation_p", "representation_p_holm"),
+                      ("referred", "comparison_n")),
+            Dependent(("completion_rate", "completion_ci_lower", "completion_ci_upper", "completion_ratio",
+                       "completion_p", "completion_p_holm"), ("settled", "completed")),
+            Dependent(("refusal_rate", "refusal_ci_lower", "refusal_ci_upper", "refusal_ratio", "refusal_p",
+                       "refusal_p_holm"), ("settled", "refused")),
+            Dependent(("flag",), ("comparison_n", "referred", "settled", "completed", "refused")))),
     # --- experience strand tables ---
+    # An item's response levels (every scale in data_schemas/*_survey.yaml; yes/no items as no, yes) add up to
+    # its base ("answered"), the top two (or "yes") to "top_two", answered + missing to "responses"; a
+    # percentage is hidden with its count, and every percentage of an item with its base.
+    "survey_items": TablePolicy(
+        keys=("survey", "item", "level"), counts=("n",),
+        sums=(Sum("level", "answered", ("strongly_disagree", "disagree", "neither", "agree", "strongly_agree",
+                                         "very_dissatisfied", "dissatisfied", "satisfied", "very_satisfied",
+                                         "no", "yes")),
+              Sum("level", "top_two", ("agree", "strongly_agree", "satisfied", "very_satisfied", "yes")),
+              Sum("level", "answered", ("top_two",)),  # those not agreeing: protected when small (97% of 40)
+              Sum("level", "responses", ("answered", "missing"))),
+        dependents=(Dependent(("pct", "ci_lower", "ci_upper"), ("n",)),
+                    Dependent(("pct", "ci_lower", "ci_upper"), ("n",), reference=(("level", "answered"),)))),
+    "survey_response": TablePolicy(
+        keys=("survey",), counts=("completers", "respondents", "responses", "other_linked", "anonymous"),
+        splits=(Split("completers", ("respondents",)),
+                Split("responses", ("respondents", "other_linked", "anonymous"))),
+        dependents=(Dependent(("rate", "ci_lower", "ci_upper"), ("completers", "respondents")),)),
+    "survey_nonresponse": TablePolicy(
+        keys=("characteristic", "value", "group"), counts=("n",), sums=(Sum("value"), Sum("group")),
+        dependents=(Dependent(("pct",), ("n",)),)),
+    "survey_subgroups": TablePolicy(
+        keys=("survey", "item", "subgroup", "group"), counts=("n", "agree"), sums=(Sum("group"),),
+        splits=(Split("n", ("agree",)),), dependents=(Dependent(("pct", "ci_lower", "ci_upper"), ("n", "agree")),)),
+    "survey_subgroup_tests": TablePolicy(exempt=(
+        "model output: tests (Fisher's exact, chi-squared) that the share agreeing is the same in every subgroup, "
+        "with Holm-adjusted p-values, each summarising whole groups; the group counts are in survey_subgroups, "
+        "protected there")),
+    "survey_quotes": TablePolicy(transform=lambda frame, threshold, context: frame.filter(
+        pl.Series([screen_quote(q) is not None for q in frame["quote"].to_list()], dtype=pl.Boolean))),
+    "survey_quote_screening": TablePolicy(
+        keys=("survey",), counts=("comments", "without_consent", "withheld", "quoted"),
+        splits=(Split("comments", ("without_consent", "withheld", "quoted")),)),
+    "survey_pre_post": TablePolicy(
+        keys=("survey", "item"), counts=("pairs", "improved", "unchanged", "worse"),
+        splits=(Split("pairs", ("improved", "unchanged", "worse")),),
+        dependents=(Dependent(("mean_change", "p_value"), ("pairs", "improved", "unchanged", "worse")),)),
+    "survey_community": TablePolicy(
+        keys=("item", "role", "wave"), counts=("n", "agree"), splits=(Split("n", ("agree",)),),
+        dependents=(Dependent(("pct", "ci_lower", "ci_upper"), ("n", "agree")),)),
+    "survey_community_did": TablePolicy(exempt=(
+        "model output: differences in differences of the share agreeing (hotspots against comparison areas, "
+        "after against before), estimated only where each of the four groups has at least 30 answers and at "
+        "least T respondents agreeing and T not, so no group's hidden share can be worked back from it")),
 }
 
 
@@ -638,7 +725,19 @@ FIGURES: dict[str, FigurePolicy] = {
     **{name: FigurePolicy(exempt=_INCIDENTS) for name in (
         "hotspots_series", "hotspots_counterfactual", "hotspots_event_study", "hotspots_displacement")},
     # --- implementation strand figures ---
+    "implementation_funnel": FigurePolicy(lambda data, threshold, context: context.published(
+        "implementation_funnel").frame.filter(pl.col("breakdown") == "all")),
+    "implementation_monthly": FigurePolicy(lambda data, threshold, context: context.published(
+        "implementation_funnel").frame.filter(pl.col("breakdown") == "month")),
+    "implementation_km_start": FigurePolicy(
+        lambda data, threshold, context: context.published("implementation_km_start").frame),
+    "implementation_hours": FigurePolicy(
+        lambda data, threshold, context: context.published("implementation_activities").frame),
     # --- experience strand figures ---
+    # drawn from survey_items as published: a question with any hidden count is left out of the chart
+    **{f"survey_{survey}_items": FigurePolicy(lambda data, threshold, context: context.published(
+        "survey_items").frame.join(data.select("survey", "item", "level"), on=["survey", "item", "level"],
+                                   how="semi")) for survey in ("participant", "victim")},
 }
 
 

@@ -53,7 +53,7 @@ def test_run_writes_the_whole_results_store(synthetic_dir, tmp_path):
     figures = json.loads((out / "figures.json").read_text())
     for meta in figures.values():
         assert (out / meta["file"]).is_file() and len(meta["alt_text"]) > 40
-    assert summary.ran == ("overview", "reoffending", "hotspots")
+    assert summary.ran == ("overview", "reoffending", "hotspots", "implementation", "experience")
     assert not list(tmp_path.glob(".results.partial-*"))
 
 

@@ -21,7 +21,7 @@ from ij_eval.synth import write_synthetic
 
 # Numbers in the brief that are part of the design or the glossary, not results.
 FIXED_PHRASES = (r"within 48 hours", r"95%", r"1 to 5", r"level \d of 5", r"5 is a randomised trial")
-NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?%?")
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?%?")
 DATE = re.compile(r"\b(?:\d{1,2} )?(?:January|February|March|April|May|June|July|August|September|October|November|"
                   r"December) \d{4}\b")
 
@@ -64,7 +64,7 @@ def _renderings(results: dict) -> tuple[set[str], set[str]]:
             if float(v).is_integer():
                 numbers.add(fmt.count(v))
             numbers |= {fmt.percent(v), fmt.percent(v, 1), fmt.ratio(v), fmt.reduction(v), fmt.number(v),
-                        fmt.number(v, 1), fmt.change(v).split()[0]}
+                        fmt.number(v, 1), fmt.change(v).split()[0], fmt.points(v), fmt.points(abs(v))}
         elif isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
             dates |= {fmt.date(v), fmt.month(v)}
     return numbers, dates

@@ -7,7 +7,7 @@ brief and the report cannot disagree.
 from __future__ import annotations
 
 from ij_eval.report.chapters.front import title_fields
-from ij_eval.report.findings import SMS_LEVELS, STRENGTH_WORDS, findings
+from ij_eval.report.findings import SMS_LEVELS, STRENGTH_WORDS, Finding, findings
 from ij_eval.report.markdown import banner, bullets, join
 from ij_eval.report.store import ResultsStore
 
@@ -24,10 +24,10 @@ GLOSSARY = {
 }
 
 
-def _strength(level: int | None) -> str:
-    if level is None:
-        return "no evidence from this run"
-    return f"{STRENGTH_WORDS[level]} (level {level} of 5 on the Maryland scale: {SMS_LEVELS[level]})"
+def _strength(f: Finding) -> str:
+    if f.sms_level is None:
+        return "descriptive only: it shows what happened, not what the scheme caused"
+    return f"{STRENGTH_WORDS[f.sms_level]} (level {f.sms_level} of 5 on the Maryland scale: {SMS_LEVELS[f.sms_level]})"
 
 
 def brief(store: ResultsStore) -> str:
@@ -41,13 +41,13 @@ def brief(store: ResultsStore) -> str:
              f"Data from {fields['period']}.\n",
              "## The answers {#sec-brief-answers}\n"]
     for f in answered:
-        parts.append(f"**{f.question}** {f.answer} *Strength of evidence:* {_strength(f.sms_level)}.\n")
+        parts.append(f"**{f.question}** {f.short or f.answer} *Strength of evidence:* {_strength(f)}.\n")
     if unanswered:
         parts.append("**Not answered yet:** " + "; ".join(f.question.rstrip("?").lower() for f in unanswered)
                      + ". The data for these analyses were not part of this run.\n")
     parts += ["## What to do next {#sec-brief-next}\n",
               bullets([f.next_step for f in answered]
-                      + (["Supply delivery, survey and cost data so the remaining questions can be answered."]
+                      + (["Supply the data the unanswered questions need and re-run the evaluation."]
                          if unanswered else [])),
               "## Words used {#sec-brief-words}\n",
               bullets([f"**{term}:** {gloss}" for term, gloss in GLOSSARY.items()])]

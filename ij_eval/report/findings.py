@@ -37,6 +37,7 @@ class Finding:
     next_step: str
     sms_level: int | None = None
     design: str = ""
+    short: str = ""  # a shorter answer for the two-page brief (the full answer when empty)
 
 
 def _interval_change(h: dict) -> str:
@@ -96,7 +97,8 @@ def reoffending(store: ResultsStore) -> Finding:
         next_step = (f"With the people followed up so far, only a fall of about {fmt.number(mdd['estimate'])} "
                      "percentage points or more could be reliably detected; " + next_step[0].lower() + next_step[1:])
     return Finding("reoffending", question, True, answer, evidence, next_step, level,
-                   "matched comparison of individuals (propensity score), survival analysis")
+                   "matched comparison of individuals (propensity score), survival analysis",
+                   short=answer.removesuffix(raw))
 
 
 def hotspots(store: ResultsStore) -> Finding:
@@ -128,7 +130,8 @@ def hotspots(store: ResultsStore) -> Finding:
     next_step = ("Keep the comparison areas free of hotspot activity and re-run the analysis each quarter; check "
                  "whether recording practice changed in the hotspots.")
     return Finding("hotspots", question, True, answer, evidence, next_step, level,
-                   "difference-in-differences against comparison areas, with an event-study check")
+                   "difference-in-differences against comparison areas, with an event-study check",
+                   short=answer.split(" Looking at the hotspots alone")[0])
 
 
 def displacement(store: ResultsStore) -> Finding:
@@ -170,13 +173,12 @@ def _not_answered(key: str, question: str, store: ResultsStore, strand: str) -> 
 
 def findings(store: ResultsStore) -> list[Finding]:
     """The evaluation questions in order, each with its answer."""
+    from ij_eval.report.chapters import delivery, surveys  # the strand chapters build on Finding
     return [
         reoffending(store),
         hotspots(store),
         displacement(store),
-        _pending("implementation", "Was it delivered as designed (contact and start within 48 hours, completion, "
-                 "hours)?", "implementation", store, "Implementation"),
-        _pending("experience", "What do participants and victims say?", "experience", store,
-                 "Participants and victims"),
+        delivery.finding(store),
+        surveys.finding(store),
         _pending("value_for_money", "Is it value for money?", "value_for_money", store, "Value for money"),
     ]

@@ -45,6 +45,11 @@ def reduction(rr: float | None) -> str:
     return SUPPRESSED if rr is None else f"{round(100 * (1 - rr))}%"
 
 
+def points(d: float | None, digits: int = 0) -> str:
+    """A difference of two proportions in percentage points: -0.034 -> '-3'."""
+    return SUPPRESSED if d is None else f"{100 * d:.{digits}f}"
+
+
 def number(x: float | None, digits: int = 0) -> str:
     return SUPPRESSED if x is None else f"{x:,.{digits}f}"
 

@@ -186,6 +186,4 @@ def _pending(slug: str, title: str, strand: str, what: str):
     return build
 
 
-implementation = _pending("implementation", "Implementation", "implementation", "implementation")
-experience = _pending("experience", "Participants and victims", "experience", "participant and victim experience")
 value_for_money = _pending("value-for-money", "Value for money", "value_for_money", "value-for-money")
