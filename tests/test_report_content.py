@@ -168,6 +168,20 @@ def test_emmie_ratings_follow_the_results(store_dir, tmp_path):
     assert rows["Effect"][1] == "Not assessed"
 
 
+def test_emmie_implementation_and_mechanism_follow_their_strands(store_dir, tmp_path):
+    rows = {r[0]: r for r in emmie_rows(ResultsStore.open(store_dir))}
+    assert rows["Implementation"][1] == "Assessed (descriptive)" and "within 48 hours" in rows["Implementation"][2]
+    assert rows["Mechanism"][1] == "Partly tested"
+
+    def edit(results):
+        for strand in ("implementation", "experience"):
+            results["strands"][strand] = {"status": "skipped", "reason": "no data"}
+
+    rows = {r[0]: r for r in emmie_rows(_edited_store(store_dir, tmp_path, edit))}
+    assert rows["Implementation"][1] == "Partly assessed"  # completions from the overview table
+    assert rows["Mechanism"][1] == "Not tested"
+
+
 def test_hidden_counts_show_as_c(store_dir, tmp_path):
     copy = tmp_path / "results"
     shutil.copytree(store_dir, copy)

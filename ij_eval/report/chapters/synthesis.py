@@ -62,14 +62,17 @@ def emmie_rows(store: ResultsStore) -> list[list[str]]:
                  "contact with victims). Participants' and victims' accounts, which would test them, come with the "
                  "experience analysis.")
     if found["experience"].answered:
-        mechanism = ("Partly tested", found["experience"].answer)
+        mechanism = ("Partly tested", "What participants and victims say about the intended mechanisms "
+                     f"(descriptive): {found['experience'].short or found['experience'].answer}")
     moderators = ("Not assessed", "No breakdowns by group are available.")
     if store.has_table("reoffending_rates"):
         moderators = ("Descriptive only", "Reoffending rates are given for adults and children separately "
                       "(descriptive; see the Equality chapter); whether the effect differs between groups has "
                       "not been tested.")
     implementation = ("Not assessed", found["implementation"].answer)
-    if store.has_table("overview_referrals"):
+    if found["implementation"].answered:
+        implementation = ("Assessed (descriptive)", found["implementation"].short or found["implementation"].answer)
+    elif store.has_table("overview_referrals"):
         referrals = store.table("overview_referrals").filter(pl.col("cohort") == "ij")
         total = referrals["n"].sum()
         done = referrals.filter(pl.col("status") == "completed")["n"].sum()
