@@ -20,6 +20,7 @@ NUMBER1: Formatter = lambda v: fmt.number(v, 1)  # noqa: E731
 NUMBER3: Formatter = lambda v: fmt.number(v, 3)  # noqa: E731
 P_VALUE: Formatter = lambda v: "" if v is None else fmt.p_value(v).removeprefix("p = ").removeprefix("p ")  # noqa: E731
 TEXT: Formatter = lambda v: "" if v is None else str(v)  # noqa: E731
+LABEL: Formatter = lambda v: "" if v is None else str(v).replace("_", " ")  # a code as words: voluntary_abc  # noqa: E731
 
 
 def opening(store: ResultsStore, title: str, slug: str) -> str:
@@ -50,7 +51,7 @@ def frame_table(frame: pl.DataFrame, columns: Mapping[str, tuple[str, Formatter]
             else:
                 cells.append(show(value))
         rows.append(cells)
-    align = "".join("l" if show is TEXT else "r" for _, show in columns.values())
+    align = "".join("l" if show in (TEXT, LABEL) else "r" for _, show in columns.values())
     return table(rows, [h for h, _ in columns.values()], label=label, caption=caption, align=align)
 
 

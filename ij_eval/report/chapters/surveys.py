@@ -5,7 +5,17 @@ from __future__ import annotations
 import polars as pl
 
 from ij_eval.report import numbers as fmt
-from ij_eval.report.chapters._common import COUNT, P_VALUE, PERCENT, TEXT, frame_table, not_run, notes_list, opening
+from ij_eval.report.chapters._common import (
+    COUNT,
+    LABEL,
+    P_VALUE,
+    PERCENT,
+    TEXT,
+    frame_table,
+    not_run,
+    notes_list,
+    opening,
+)
 from ij_eval.report.findings import Finding
 from ij_eval.report.markdown import callout, fig_ref, figure, join, tbl_ref
 from ij_eval.report.store import ResultsStore
@@ -172,7 +182,7 @@ def _tests(store: ResultsStore, survey: str, label: str) -> list[str]:
     return [f"{tbl_ref(label)} tests whether the % agreeing differs between groups (Fisher's exact test for two "
             "groups, chi-squared for more; p-values adjusted for the number of tests with Holm's method). A small "
             "adjusted p-value is a difference worth looking into, not proof of its cause.\n",
-            frame_table(tests, {"item": ("Question", TEXT), "subgroup": ("Groups", TEXT), "groups": ("Groups (n)",
+            frame_table(tests, {"item": ("Question", LABEL), "subgroup": ("Groups", LABEL), "groups": ("Groups (n)",
                         COUNT), "test": ("Test", TEXT), "p_value": ("p", P_VALUE), "p_holm": ("p (Holm)", P_VALUE)},
                         label=label, caption=f"{survey.capitalize()} survey: differences between subgroups")]
 
