@@ -20,6 +20,7 @@ ComparisonKind = Literal["concurrent", "historical"]
 Overdispersion = Literal["quasi-poisson", "negative-binomial"]
 OutcomeMeasure = Literal["proven", "local"]
 MatchingMethod = Literal["nearest", "ipw"]
+Shares = tuple[tuple[str, float], ...]  # (category, share) pairs, from a TOML table category = share
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,28 @@ class LogicModelConfig:
         return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
 
 
+SHARE_TOLERANCE = 0.01  # a characteristic's population shares must add up to 1 within this
+AGE_GROUPS = ("adult", "child")  # the implementation strand's age groups (under 18 is a child)
+
+
+@dataclass(frozen=True)
+class PopulationConfig:
+    """The make-up of the area population, optional: per characteristic a table of category → share
+    (between 0 and 1, adding up to 1 within 0.01), e.g. ``[population.sex]`` ``female = 0.51``,
+    ``male = 0.49``. Where given, the equality analysis also compares the make-up of IJ referrals
+    with it. Categories are the referral schema's values (``age_group``: adult, child); "unknown"
+    is not a category of the population."""
+
+    sex: Shares = ()
+    age_group: Shares = ()
+    ethnicity: Shares = ()
+    disability: Shares = ()
+
+    def supplied(self) -> tuple[tuple[str, Shares], ...]:
+        """``(characteristic, shares)`` for each characteristic the config gives."""
+        return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if getattr(self, f.name))
+
+
 @dataclass(frozen=True)
 class EvaluationConfig:
     scheme: SchemeConfig = field(default_factory=SchemeConfig)
@@ -133,6 +156,7 @@ class EvaluationConfig:
     disclosure: DisclosureConfig = field(default_factory=DisclosureConfig)
     run: RunConfig = field(default_factory=RunConfig)
     logic_model: LogicModelConfig = field(default_factory=LogicModelConfig)
+    population: PopulationConfig = field(default_factory=PopulationConfig)
     # Sections owned by strands not yet typed here are kept as read (sorted key/value pairs).
     value_for_money: tuple[tuple[str, Any], ...] = ()
     source: str = field(default="", compare=False)
@@ -152,7 +176,9 @@ class EvaluationConfig:
             if f.name == "source":
                 continue
             value = getattr(self, f.name)
-            if dataclasses.is_dataclass(value):
+            if isinstance(value, PopulationConfig):  # tables of category = share, as in the TOML
+                out[f.name] = {k: dict(v) for k, v in value.supplied()}
+            elif dataclasses.is_dataclass(value):
                 out[f.name] = {k: plain(v) for k, v in dataclasses.asdict(value).items()}
             else:
                 out[f.name] = {k: plain(v) for k, v in value}
@@ -173,6 +199,14 @@ def _coerce(where: str, hint: Any, value: Any) -> Any:
             except ValueError:
                 pass
         raise ConfigError(f"{where}: expected a date like 2024-03-31, got {value!r}")
+    if hint == Shares:
+        if not isinstance(value, dict) or not value:
+            raise ConfigError(f"{where}: expected a table of category = share, like {{ female = 0.51, male = 0.49 }}, "
+                              f"got {value!r}")
+        for category, share in value.items():
+            if isinstance(share, bool) or not isinstance(share, int | float):
+                raise ConfigError(f"{where}.{category}: expected a share between 0 and 1, got {share!r}")
+        return tuple(sorted((str(k), float(v)) for k, v in value.items()))
     if getattr(hint, "__origin__", None) is Literal:
         if value not in options:
             raise ConfigError(f"{where}: must be one of {', '.join(map(repr, options))}, got {value!r}")
@@ -253,6 +287,7 @@ def _check(config: EvaluationConfig, source: str) -> None:
                           "(placebo_shift at least 1) and season_period at least 2")
     if config.hotspots.harmonics < 0:
         raise ConfigError(f"{source}: [hotspots] harmonics must not be negative")
+    _check_population(config.population, source, load_schemas()["referrals"])
     for column, entries in config.logic_model.columns():
         if not entries:
             raise ConfigError(f"{source}: [logic_model] {column} is empty; a logic model column needs at least "
@@ -264,6 +299,22 @@ def _check(config: EvaluationConfig, source: str) -> None:
                 raise ConfigError(f"{source}: [logic_model] {column}: entry {entry[:40]!r}... is {len(entry)} "
                                   f"characters; keep each entry to {LOGIC_MODEL_MAX_CHARS} or fewer so it fits "
                                   "its box")
+
+
+def _check_population(population: PopulationConfig, source: str, referrals: Any) -> None:
+    for characteristic, shares in population.supplied():
+        where = f"{source}: [population] {characteristic}"
+        known = AGE_GROUPS if characteristic == "age_group" else tuple(
+            v for v in referrals.column(characteristic).values if v != "unknown")
+        for category, share in shares:
+            if category not in known:
+                raise ConfigError(f"{where}.{category}: unknown category (known: {', '.join(known)})")
+            if not 0 <= share <= 1:
+                raise ConfigError(f"{where}.{category}: a share must be between 0 and 1, got {share}")
+        total = sum(share for _, share in shares)
+        if abs(total - 1) > SHARE_TOLERANCE:
+            raise ConfigError(f"{where}: shares add up to {total:.4g}; they must add up to 1 "
+                              f"(within {SHARE_TOLERANCE})")
 
 
 def load_config(path: str | Path | None) -> EvaluationConfig:

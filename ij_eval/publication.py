@@ -429,6 +429,12 @@ TABLES: dict[str, TablePolicy] = {
                        "completion_p", "completion_p_holm"), ("settled", "completed")),
             Dependent(("refusal_rate", "refusal_ci_lower", "refusal_ci_upper", "refusal_ratio", "refusal_p",
                        "refusal_p_holm"), ("settled", "refused")),
+            # only with [population]: the population share is the config's, not a count; the referral share
+            # is over referrals with a recorded value, so it is hidden with its count and with the
+            # characteristic's unrecorded counts (the base would give them away)
+            *(Dependent(("population_referred_share", "population_ci_lower", "population_ci_upper",
+                         "population_ratio", "population_p", "population_p_holm"), ("referred",), reference=ref)
+              for ref in ((), (("group", "not recorded"),), (("group", "unknown"),))),
             Dependent(("flag",), ("comparison_n", "referred", "settled", "completed", "refused")))),
     # --- experience strand tables ---
     # An item's response levels (every scale in data_schemas/*_survey.yaml; yes/no items as no, yes) add up to

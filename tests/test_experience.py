@@ -3,6 +3,7 @@ community difference in differences, the strand in the pipeline, and its report 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import shutil
@@ -280,3 +281,71 @@ def test_chapter_is_one_sentence_when_the_strand_is_skipped(synthetic_dir, tmp_p
     body = md.split(":::\n", 2)[-1].strip()
     assert body.count(".") == 1 and body.startswith("The participant and victim experience analysis did not run")
     assert not finding(ResultsStore.open(out)).answered
+
+
+# ---------------------------------------------------------------------------------------------
+# Pre/post pairing (the synthetic surveys have only exit answers)
+
+
+def _pre_post_frame() -> pl.DataFrame:
+    """understand_asb (1..5) and would_handle_differently before and after, by referral.
+
+    Pairs (pre -> post): r1 2 -> 4 (a second, later pre answer of 5 is not used), r2 3 -> 3, r3 4 -> 2,
+    r4 1 -> exit 5 (no post answer), r5 2 -> post 3 (its exit answer of 1 is not used), r6 3 -> 5, r7 2 -> 5,
+    r8 3 -> post 1 then a later post 4 (the latest post is used). Left out: r9 (pre only), r10 (post only),
+    r11 (pre answer blank), and the pre and post answers with no referral id.
+    """
+    d = dt.date(2024, 3, 1)
+    rows = [  # referral_id, stage, days after d, understand_asb, would_handle_differently
+        ("r1", "pre", 0, 2, 3), ("r1", "pre", 3, 5, 3), ("r1", "post", 7, 4, 3),
+        ("r2", "pre", 0, 3, 3), ("r2", "post", 7, 3, 3),
+        ("r3", "pre", 0, 4, 3), ("r3", "post", 7, 2, 3),
+        ("r4", "pre", 0, 1, 3), ("r4", "exit", 30, 5, 3),
+        ("r5", "pre", 0, 2, 3), ("r5", "post", 7, 3, 3), ("r5", "exit", 30, 1, 3),
+        ("r6", "pre", 0, 3, 3), ("r6", "post", 7, 5, 3),
+        ("r7", "pre", 0, 2, 3), ("r7", "post", 7, 5, 3),
+        ("r8", "pre", 0, 3, 3), ("r8", "post", 5, 1, 3), ("r8", "post", 7, 4, 3),
+        ("r9", "pre", 0, 1, 3),
+        ("r10", "post", 7, 5, 3),
+        ("r11", "pre", 0, None, 3), ("r11", "post", 7, 5, 3),
+        (None, "pre", 0, 1, 3), (None, "post", 7, 5, 3),
+    ]
+    return pl.DataFrame(
+        [(f"resp{i:02d}", r, d + dt.timedelta(days=days), stage, a, b)
+         for i, (r, stage, days, a, b) in enumerate(rows)],
+        schema={"response_id": pl.String, "referral_id": pl.String, "survey_date": pl.Date,
+                "survey_stage": pl.String, "understand_asb": pl.Int8, "would_handle_differently": pl.Int8},
+        orient="row")
+
+
+def test_pre_post_pairs_by_referral_and_leaves_unpaired_answers_out():
+    from scipy.stats import wilcoxon
+
+    from ij_eval.strands.experience.prepost import PAIRED_SCHEMA, paired
+
+    items = (ITEM, Item("would_handle_differently", "I would handle it differently", AGREE))
+    table = paired(_pre_post_frame(), "participant", items)
+    assert table.schema == pl.Schema(PAIRED_SCHEMA)
+    row = table.filter(pl.col("item") == "understand_asb").row(0, named=True)
+    changes = [2, 0, -2, 4, 1, 2, 3, 1]  # r1..r8, by hand from the docstring
+    assert (row["survey"], row["pairs"], row["improved"], row["unchanged"], row["worse"]) == ("participant", 8, 6, 1, 1)
+    assert row["mean_change"] == pytest.approx(11 / 8)
+    # the signed-rank test on the non-zero changes: |d| ranks 1.5, 1.5 (the 1s), 4, 4, 4 (the 2s), 6, 7;
+    # the only fall (-2) has rank 4, so W = 4
+    nonzero = [c for c in changes if c != 0]
+    assert wilcoxon(nonzero).statistic == 4
+    assert row["p_value"] == pytest.approx(wilcoxon(nonzero).pvalue, rel=1e-12)
+    # an item nobody changed on: every pair unchanged, no test
+    flat = table.filter(pl.col("item") == "would_handle_differently").row(0, named=True)
+    assert (flat["pairs"], flat["improved"], flat["unchanged"], flat["worse"], flat["mean_change"], flat["p_value"]) \
+        == (9, 0, 9, 0, 0.0, None)  # r11 pairs here: its blank is only in understand_asb
+
+
+def test_pre_post_without_links_or_stages_is_empty():
+    from ij_eval.strands.experience.prepost import paired
+
+    frame = _pre_post_frame()
+    assert paired(frame.drop("survey_stage"), "participant", (ITEM,)).height == 0
+    no_links = frame.with_columns(referral_id=pl.lit(None, pl.String))
+    unlinked = paired(no_links, "participant", (ITEM,)).row(0, named=True)
+    assert (unlinked["pairs"], unlinked["mean_change"], unlinked["p_value"]) == (0, None, None)

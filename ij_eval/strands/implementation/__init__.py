@@ -8,7 +8,8 @@
 - ``dosage.py``: hours required and completed, workshops, restorative processes, placements and
   hours by activity and site;
 - ``equality.py``: referral, completion and refusal by sex, age group, ethnicity and disability
-  against the comparison cohort, Holm-adjusted.
+  against the comparison cohort, and against the area population where ``[population]`` gives
+  its make-up, Holm-adjusted.
 
 Everything here is descriptive: it says what was delivered, not what it caused.
 """
@@ -69,7 +70,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     dose = dosage(ij)
     site_table = sites(ij, placements)
     activity_table = activities(site_table)
-    equal = equality(referrals, extract)
+    population = config.population.supplied()
+    equal = equality(referrals, extract, population)
 
     final = settled(ij, extract)
     completed = int((final["status"] == "completed").sum())
@@ -133,6 +135,17 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         "difference is flagged only when it is both unlikely to be chance (adjusted p below 0.05) and large (at "
         "least 5 percentage points, and a ratio outside 0.8 to 1.25).",
     ]
+    if population:
+        untested = equal.filter(pl.col("characteristic").is_in([c for c, _ in population])
+                                & pl.col("population_share").is_null()
+                                & ~pl.col("group").is_in(["not recorded", "unknown"]))
+        notes.append(
+            "Equality against the area population: for " + ", ".join(c.replace("_", " ") for c, _ in population)
+            + ", each group's share of the referrals with a recorded value is compared with its share of the area "
+            "population given in the config (exact binomial tests, Wilson intervals, in the same Holm family as the "
+            "other tests; the same flag rule)." + (" Recorded groups the config does not list, counted in the base "
+            "but not tested: " + ", ".join(f"{r['characteristic'].replace('_', ' ')} {r['group']}"
+                                            for r in untested.iter_rows(named=True)) + "." if untested.height else ""))
     if placements is None:
         notes.append("No placements table: sites and activities are not described, only placement ids.")
     flagged = equal.filter(pl.col("flag") != "")

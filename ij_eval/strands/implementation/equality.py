@@ -7,8 +7,14 @@ disability.
   (:func:`~ij_eval.strands.implementation.common.settled`), each group's rate against everyone
   else's, Fisher's exact test.
 
-All p-values in the table form one family, adjusted with Holm's method
-(``statsmodels.stats.multitest.multipletests``). A difference is flagged when its Holm-adjusted
+- Population (only where the config's ``[population]`` gives a characteristic's make-up): each
+  group's share of IJ referrals with a recorded value (``not recorded`` and ``unknown`` left out)
+  against its share of the area population, exact binomial test (``scipy.stats.binomtest``),
+  Wilson interval for the referral share. A group the config lists but nobody has gets a row of
+  zeros; a recorded group the config does not list stays in the base but is not tested.
+
+All p-values in the table, the population tests included, form one family, adjusted with Holm's
+method (``statsmodels.stats.multitest.multipletests``). A difference is flagged when its Holm-adjusted
 p-value is below 0.05 *and* it is large: at least 5 percentage points and a ratio outside 0.8 to
 1.25 (the "four-fifths" rule of adverse-impact analysis).
 """
@@ -19,7 +25,7 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
-from scipy.stats import fisher_exact
+from scipy.stats import binomtest, fisher_exact
 from statsmodels.stats.multitest import multipletests
 
 from ij_eval.strands.implementation.common import NOT_RECORDED, age_group, settled, wilson
@@ -29,6 +35,10 @@ ALPHA = 0.05
 MIN_DIFFERENCE = 0.05  # percentage points, as a proportion
 RATIO_BAND = (0.8, 1.25)
 MEASURES = ("representation", "completion", "refusal")
+UNRECORDED = (NOT_RECORDED, "unknown")  # left out of the base of the population comparison
+POPULATION_SCHEMA = {"population_share": pl.Float64, "population_referred_share": pl.Float64,
+                     "population_ci_lower": pl.Float64, "population_ci_upper": pl.Float64,
+                     "population_ratio": pl.Float64, "population_p": pl.Float64}
 SCHEMA = {
     "characteristic": pl.String, "group": pl.String, "comparison_n": pl.Int64, "comparison_share": pl.Float64,
     "referred": pl.Int64, "referred_share": pl.Float64, "referred_ci_lower": pl.Float64,
@@ -62,14 +72,20 @@ def with_groups(referrals: pl.DataFrame) -> pl.DataFrame:
         **{c: pl.col(c).cast(pl.String).fill_null(NOT_RECORDED) for c in ("sex", "ethnicity", "disability")})
 
 
-def equality(referrals: pl.DataFrame, extract: dt.date) -> pl.DataFrame:
-    """One row per characteristic and group; then Holm-adjusted p-values and flags."""
+def equality(referrals: pl.DataFrame, extract: dt.date,
+             population: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()) -> pl.DataFrame:
+    """One row per characteristic and group; then Holm-adjusted p-values and flags.
+
+    ``population`` is ``PopulationConfig.supplied()``: ``(characteristic, ((group, share), ...))``.
+    Without it the table has no population columns."""
     people = with_groups(referrals)
+    shares = dict(population)
     ij, comparison = people.filter(pl.col("cohort") == "ij"), people.filter(pl.col("cohort") == "comparison")
     settled_all = settled(ij, extract)
     rows = []
     for characteristic in CHARACTERISTICS:
-        for group in sorted(set(ij[characteristic].to_list()) | set(comparison[characteristic].to_list())):
+        listed = {g for g, _ in shares.get(characteristic, ())}
+        for group in sorted(set(ij[characteristic].to_list()) | set(comparison[characteristic].to_list()) | listed):
             g_ij = ij.filter(pl.col(characteristic) == group)
             c_n = int((comparison[characteristic] == group).sum())
             g_settled = settled_all.filter(pl.col(characteristic) == group)
@@ -86,13 +102,35 @@ def equality(referrals: pl.DataFrame, extract: dt.date) -> pl.DataFrame:
                 row += [k, rate, lo, hi, _ratio(rate, rate_rest), _fisher(k, g_settled.height, k_rest, rest.height)]
             rows.append(row)
     table = pl.DataFrame(rows, schema=SCHEMA, orient="row")
+    if shares:
+        table = table.hstack(_population(table, shares))
     return adjust(table, settled_all)
+
+
+def _population(table: pl.DataFrame, shares: dict[str, tuple[tuple[str, float], ...]]) -> pl.DataFrame:
+    """The population columns, row for row with ``table``: the referral share among referrals with a
+    recorded value, its Wilson interval, the population share, their ratio and the exact binomial p."""
+    recorded = table.filter(~pl.col("group").is_in(UNRECORDED)).group_by("characteristic").agg(
+        base=pl.col("referred").sum())
+    base = dict(recorded.iter_rows())
+    rows = []
+    for rec in table.iter_rows(named=True):
+        expected = dict(shares.get(rec["characteristic"], ())).get(rec["group"])
+        n = base.get(rec["characteristic"], 0)
+        if expected is None or n == 0:
+            rows.append((expected, None, None, None, None, None))
+            continue
+        k = rec["referred"]
+        share, low, high = wilson(k, n)
+        rows.append((expected, share, low, high, _ratio(share, expected), float(binomtest(k, n, expected).pvalue)))
+    return pl.DataFrame(rows, schema=POPULATION_SCHEMA, orient="row")
 
 
 def adjust(table: pl.DataFrame, settled_all: pl.DataFrame) -> pl.DataFrame:
     """Holm-adjusted p-values over the whole table and a ``flag`` naming each large, adjusted-significant
     difference ('' when none)."""
-    p_columns = [f"{m}_p" for m in MEASURES]
+    measures = (*MEASURES, "population") if "population_p" in table.columns else MEASURES
+    p_columns = [f"{m}_p" for m in measures]
     raw = np.array([[np.nan if v is None else v for v in table[c].to_list()] for c in p_columns]).T
     finite = np.isfinite(raw)
     adjusted = np.full(raw.shape, np.nan)
@@ -110,7 +148,12 @@ def adjust(table: pl.DataFrame, settled_all: pl.DataFrame) -> pl.DataFrame:
             rate_rest = float((rest["status"] == status).mean()) if rest.height else None
             if adjusted[i, j] < ALPHA and _large(rec[rate], rate_rest):
                 words.append(f"{'higher' if rec[rate] > rate_rest else 'lower'} {what}")
+        if len(measures) > len(MEASURES) and adjusted[i, 3] < ALPHA and _large(rec["population_referred_share"],
+                                                                              rec["population_share"]):
+            words.append("over-represented against the area population"
+                         if rec["population_referred_share"] > rec["population_share"]
+                         else "under-represented against the area population")
         flags.append("; ".join(words))
     holm = {f"{m}_p_holm": pl.Series([None if np.isnan(v) else float(v) for v in adjusted[:, k]], dtype=pl.Float64)
-            for k, m in enumerate(MEASURES)}
+            for k, m in enumerate(measures)}
     return table.with_columns(**holm, flag=pl.Series(flags, dtype=pl.String))
