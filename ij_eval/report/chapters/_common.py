@@ -23,6 +23,11 @@ TEXT: Formatter = lambda v: "" if v is None else str(v)  # noqa: E731
 LABEL: Formatter = lambda v: "" if v is None else str(v).replace("_", " ")  # a code as words: voluntary_abc  # noqa: E731
 
 
+def upper_first(text: str) -> str:
+    """Text with its first letter in capitals (unlike ``str.capitalize``, the rest is kept as written)."""
+    return text[:1].upper() + text[1:]
+
+
 def opening(store: ResultsStore, title: str, slug: str) -> str:
     """The chapter heading and, for a demo store, the synthetic-data banner."""
     return join(heading(title, f"sec-{slug}"), banner(store))

@@ -15,6 +15,7 @@ from ij_eval.report.chapters._common import (
     not_run,
     notes_list,
     opening,
+    upper_first,
 )
 from ij_eval.report.findings import Finding
 from ij_eval.report.markdown import fig_ref, figure, join, tbl_ref
@@ -45,8 +46,8 @@ def _hours(h: dict | None) -> str:
             f"{fmt.number(h['ci_upper'])})")
 
 
-def _upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
+
+COMPLETED_WORDS = "of referrals old enough to have a final outcome completed"
 
 
 def finding(store: ResultsStore) -> Finding:
@@ -66,7 +67,7 @@ def finding(store: ResultsStore) -> Finding:
         f"{_share_words(h('contact_within_48h'), 'were contacted within 48 hours of the police decision')} and "
         f"{_share_words(h('start_within_48h'), 'of those who could start began work within 48 hours')}; "
         f"the median wait to start was {_hours(h('median_hours_to_start'))}. "
-        f"{_upper(_share_words(h('completed_share'), 'of referrals old enough to have a final outcome completed'))}. "
+        f"{upper_first(_share_words(h('completed_share'), COMPLETED_WORDS))}. "
         f"{fmt.count((started or {}).get('estimate'))} people started reparative work and completed "
         f"{fmt.number((hours or {}).get('estimate'))} hours across "
         f"{fmt.count((h('placements') or {}).get('estimate'))} placements."
@@ -74,7 +75,7 @@ def finding(store: ResultsStore) -> Finding:
     evidence = ("Descriptive monitoring data from the scheme's own records: it shows what was delivered and how "
                 "quickly, not what it caused. Waits are measured from the date of the police decision, which has no "
                 "time of day, so contact within 48 hours can only be understated.")
-    short = (f"{_upper(_share_words(h('contact_within_48h'), 'were contacted within 48 hours'))}; "
+    short = (f"{upper_first(_share_words(h('contact_within_48h'), 'were contacted within 48 hours'))}; "
              f"{_share_words(h('start_within_48h'), 'of those who could start began work within 48 hours')}; "
              f"{_share_words(h('completed_share'), 'of those with a final outcome completed')}.")
     return Finding(STRAND, QUESTION, True, answer, evidence,

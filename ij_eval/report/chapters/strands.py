@@ -16,6 +16,7 @@ from ij_eval.report.chapters._common import (
     not_run,
     notes_list,
     opening,
+    upper_first,
 )
 from ij_eval.report.findings import displacement as displacement_finding
 from ij_eval.report.findings import hotspots as hotspots_finding
@@ -32,7 +33,7 @@ CONTRAST = {"descriptive": "descriptive", "causal if no unmeasured confounding":
 def _sentence(text: str) -> str:
     """A caveat fragment as a sentence: first letter up, full stop at the end."""
     text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    return upper_first(text) + ("" if text.endswith(".") else ".")
 
 
 def _label_groups(frame: pl.DataFrame, column: str = "group") -> pl.DataFrame:

@@ -15,6 +15,7 @@ from ij_eval.report.chapters._common import (
     not_run,
     notes_list,
     opening,
+    upper_first,
 )
 from ij_eval.report.findings import Finding
 from ij_eval.report.markdown import callout, fig_ref, figure, join, tbl_ref
@@ -139,11 +140,8 @@ def _short_answer(store: ResultsStore) -> str:
             text += f"; a 100% figure from {fmt.count(high['n'])} answers could really be as low as " \
                     f"{fmt.percent(high['ci_lower'])}"
         out.append(text)
-    return (_upper(". ".join(out)) + ". These are views, not measured change.") if out else ""
+    return (upper_first(". ".join(out)) + ". These are views, not measured change.") if out else ""
 
-
-def _upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _items_frame(store: ResultsStore, survey: str) -> pl.DataFrame:
