@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,6 +148,73 @@ class PopulationConfig:
         return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self) if getattr(self, f.name))
 
 
+FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")  # "2024-25"
+BENEFITS = ("reoffending", "officer_time", "criminal_justice", "reparative_work", "asb_hotspots")
+# Parameters a config may set in [value_for_money.parameters]: key -> (what it is, unit).
+VFM_PARAMETERS = {
+    "optimism_bias": ("optimism bias uplift on costs", "share"),
+    "deadweight": ("share of the outcome benefits that would have happened anyway", "share"),
+    "attribution": ("share of the outcome benefits due to other interventions", "share"),
+    "drop_off": ("share of the reoffending effect lost each year after the first", "share"),
+    "case_file_hours": ("officer hours saved per case dealt with out of court", "hours"),
+    "officer_cost_per_hour": ("cost of an officer hour", "£"),
+    "charge_replaced_share": ("share of out-of-court IJ cases that would otherwise have been charged", "share"),
+    "cj_cost_per_case": ("criminal-justice cost of a charged case", "£"),
+    "reparative_wage": ("value of an hour of reparative work", "£"),
+    "asb_cost_per_incident": ("cost of an ASB incident", "£"),
+}
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One value-for-money parameter as the config gives it: a number, or a table
+    ``{ value = 500, low = 250, high = 750, price_year = "2002-03", source = "..." }``. ``low`` and
+    ``high`` bound the one-way sensitivity and the Monte Carlo range (triangular, peak at ``value``);
+    without them the parameter is fixed. ``price_year`` (a financial year) is given for money values."""
+
+    value: float
+    low: float | None = None
+    high: float | None = None
+    price_year: str = ""
+    source: str = ""
+
+
+Specs = tuple[tuple[str, ParameterSpec], ...]
+
+
+@dataclass(frozen=True)
+class ValueForMoneyConfig:
+    """The Green Book appraisal (``[value_for_money]``). Money is expressed at ``price_year``
+    prices (a financial year, e.g. "2024-25") and discounted at ``discount_rate`` to year 0, the 12
+    months from ``base_date`` (default the scheme start). ``appraisal_years`` 0 runs to the last year
+    with a cost or a benefit. ``benefits`` lists the benefits valued (switch one off by leaving it
+    out). Unit costs that could not be verified have no default: supply them in
+    ``[value_for_money.parameters]`` and ``[value_for_money.unit_costs]`` (by offence type); the run
+    names any that are missing. ``[value_for_money.deflator]`` adds GDP deflator index values
+    (financial year = index, on the shipped series' base) for years the shipped series lacks."""
+
+    price_year: str = "2024-25"
+    base_date: dt.date | None = None
+    discount_rate: float = 0.035  # the Green Book social time preference rate, years 0-30
+    appraisal_years: int = 0
+    benefits: tuple[str, ...] = BENEFITS
+    effect_term: str = "matched_risk_difference"  # a term of the reoffending_effects table
+    effect_years: int = 1  # years a referral's effect on reoffending lasts (1: the measured window)
+    count_diffusion: bool = False  # count ASB falls in buffer areas (diffusion of benefit) as benefits
+    out_of_court_routes: tuple[str, ...] = ("community_resolution", "outcome_22", "conditional_caution", "caution")
+    monte_carlo_draws: int = 10_000
+    parameters: Specs = ()
+    unit_costs: Specs = ()
+    deflator: tuple[tuple[str, float], ...] = ()
+    deflator_source: str = ""
+
+    def parameter(self, key: str) -> ParameterSpec | None:
+        return dict(self.parameters).get(key)
+
+    def unit_cost(self, offence_type: str) -> ParameterSpec | None:
+        return dict(self.unit_costs).get(offence_type)
+
+
 @dataclass(frozen=True)
 class EvaluationConfig:
     scheme: SchemeConfig = field(default_factory=SchemeConfig)
@@ -157,8 +225,7 @@ class EvaluationConfig:
     run: RunConfig = field(default_factory=RunConfig)
     logic_model: LogicModelConfig = field(default_factory=LogicModelConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
-    # Sections owned by strands not yet typed here are kept as read (sorted key/value pairs).
-    value_for_money: tuple[tuple[str, Any], ...] = ()
+    value_for_money: ValueForMoneyConfig = field(default_factory=ValueForMoneyConfig)
     source: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -178,6 +245,12 @@ class EvaluationConfig:
             value = getattr(self, f.name)
             if isinstance(value, PopulationConfig):  # tables of category = share, as in the TOML
                 out[f.name] = {k: dict(v) for k, v in value.supplied()}
+            elif isinstance(value, ValueForMoneyConfig):
+                plain_section = {k: plain(v) for k, v in dataclasses.asdict(value).items()}
+                for table in ("parameters", "unit_costs"):  # key = { value, low, ... } as in the TOML
+                    plain_section[table] = {k: dataclasses.asdict(v) for k, v in getattr(value, table)}
+                plain_section["deflator"] = dict(value.deflator)
+                out[f.name] = plain_section
             elif dataclasses.is_dataclass(value):
                 out[f.name] = {k: plain(v) for k, v in dataclasses.asdict(value).items()}
             else:
@@ -244,11 +317,13 @@ def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EvaluationC
         if not isinstance(body, dict):
             raise ConfigError(f"{source}: [{name}] must be a table of settings")
         section_type = hints[name]
-        if not dataclasses.is_dataclass(section_type):
-            sections[name] = tuple(sorted(body.items()))
-            continue
         field_hints = get_type_hints(section_type)
         values = {}
+        if section_type is ValueForMoneyConfig:
+            body = dict(body)
+            for table, parse in (("parameters", _specs), ("unit_costs", _specs), ("deflator", _deflator)):
+                if table in body:
+                    values[table] = parse(f"{source}: [{name}.{table}]", body.pop(table))
         for key, value in body.items():
             if key not in field_hints:
                 raise ConfigError(
@@ -260,6 +335,85 @@ def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EvaluationC
     config = EvaluationConfig(**sections, source=source)
     _check(config, source)
     return config
+
+
+def _spec(where: str, value: Any) -> ParameterSpec:
+    def number(key: str, v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ConfigError(f"{where} {key}: expected a number, got {v!r}")
+        return float(v)
+
+    if not isinstance(value, dict):
+        return ParameterSpec(number("value", value))
+    unknown = sorted(set(value) - {f.name for f in dataclasses.fields(ParameterSpec)})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} (known: value, low, high, price_year, source)")
+    if "value" not in value:
+        raise ConfigError(f"{where}: needs a value, e.g. {{ value = 500, source = \"...\" }}")
+    spec = ParameterSpec(number("value", value["value"]),
+                         *(number(k, value[k]) if value.get(k) is not None else None for k in ("low", "high")),
+                         *(_coerce(f"{where} {k}", str, value.get(k, "")) for k in ("price_year", "source")))
+    low = spec.low if spec.low is not None else spec.value
+    high = spec.high if spec.high is not None else spec.value
+    if not low <= spec.value <= high:
+        raise ConfigError(f"{where}: low ({low:g}) <= value ({spec.value:g}) <= high ({high:g}) does not hold")
+    if spec.price_year and not FINANCIAL_YEAR.match(spec.price_year):
+        raise ConfigError(f"{where} price_year: expected a financial year like \"2019-20\", got {spec.price_year!r}")
+    return spec
+
+
+def _specs(where: str, body: Any) -> Specs:
+    if not isinstance(body, dict):
+        raise ConfigError(f"{where} must be a table of name = value or name = {{ value = ..., source = ... }}")
+    return tuple(sorted((str(k), _spec(f"{where} {k}", v)) for k, v in body.items()))
+
+
+def _deflator(where: str, body: Any) -> tuple[tuple[str, float], ...]:
+    if not isinstance(body, dict) or not body:
+        raise ConfigError(f"{where} must be a table of financial year = index, like {{ \"2025-26\" = 103.24 }}")
+    for year, index in body.items():
+        if not FINANCIAL_YEAR.match(str(year)):
+            raise ConfigError(f"{where} {year}: expected a financial year like \"2025-26\"")
+        if isinstance(index, bool) or not isinstance(index, int | float) or index <= 0:
+            raise ConfigError(f"{where} {year}: expected a positive index number, got {index!r}")
+    return tuple(sorted((str(k), float(v)) for k, v in body.items()))
+
+
+def _check_value_for_money(v: ValueForMoneyConfig, source: str) -> None:
+    where = f"{source}: [value_for_money]"
+    if not FINANCIAL_YEAR.match(v.price_year):
+        raise ConfigError(f"{where} price_year: expected a financial year like \"2024-25\", got {v.price_year!r}")
+    if not 0 <= v.discount_rate < 1:
+        raise ConfigError(f"{where} discount_rate: expected a rate between 0 and 1, like 0.035")
+    if v.appraisal_years < 0 or v.effect_years < 1 or v.monte_carlo_draws < 1:
+        raise ConfigError(f"{where}: appraisal_years must not be negative, effect_years and monte_carlo_draws "
+                          "must be at least 1")
+    unknown = sorted(set(v.benefits) - set(BENEFITS))
+    if unknown:
+        raise ConfigError(f"{where} benefits: unknown benefit {', '.join(unknown)} (known: {', '.join(BENEFITS)})")
+    unknown = sorted(set(dict(v.parameters)) - set(VFM_PARAMETERS))
+    if unknown:
+        raise ConfigError(f"{where}.parameters: unknown parameter {', '.join(unknown)} "
+                          f"(known: {', '.join(VFM_PARAMETERS)})")
+    from ij_eval.schema import load_schemas
+
+    schemas = load_schemas()
+    offence_types = schemas["offences"].column("offence_type").values
+    unknown = sorted(set(dict(v.unit_costs)) - set(offence_types))
+    if unknown:
+        raise ConfigError(f"{where}.unit_costs: unknown offence type {', '.join(unknown)} "
+                          f"(known: {', '.join(offence_types)})")
+    routes = schemas["referrals"].column("route").values
+    unknown = sorted(set(v.out_of_court_routes) - set(routes))
+    if unknown:
+        raise ConfigError(f"{where} out_of_court_routes: unknown route {', '.join(unknown)} "
+                          f"(known: {', '.join(routes)})")
+    for key, spec in v.parameters:
+        bounds = [b for b in (spec.low, spec.value, spec.high) if b is not None]
+        if VFM_PARAMETERS[key][1] == "share" and not all(0 <= b <= 1 for b in bounds):
+            raise ConfigError(f"{where}.parameters {key}: a share must be between 0 and 1")
+        if any(b < 0 for b in bounds):
+            raise ConfigError(f"{where}.parameters {key}: must not be negative")
 
 
 def _check(config: EvaluationConfig, source: str) -> None:
@@ -288,6 +442,7 @@ def _check(config: EvaluationConfig, source: str) -> None:
     if config.hotspots.harmonics < 0:
         raise ConfigError(f"{source}: [hotspots] harmonics must not be negative")
     _check_population(config.population, source, load_schemas()["referrals"])
+    _check_value_for_money(config.value_for_money, source)
     for column, entries in config.logic_model.columns():
         if not entries:
             raise ConfigError(f"{source}: [logic_model] {column} is empty; a logic model column needs at least "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any
@@ -38,6 +38,7 @@ class Inputs:
 
     tables: Mapping[str, Table]
     asb_area_counts: pl.DataFrame | None = None  # area_id, period, count from data.police.uk files
+    results: Mapping[str, StrandResult] = field(default_factory=lambda: MappingProxyType({}))  # strands run so far
 
     def has(self, name: str | tuple[str, ...]) -> bool:
         """Whether a table is present; a tuple of names means any one of them."""
@@ -158,7 +159,9 @@ def run_pipeline(data_dir: str | Path, config: EvaluationConfig, out: str | Path
             progress.say(f"{strand.TITLE}: {skipped[strand.NAME]}")
             continue
         with progress.stage(f"strand:{strand.NAME}", f"{strand.TITLE} ..."):
-            results[strand.NAME] = strand.run(inputs, config)
+            results[strand.NAME] = strand.run(replace(inputs, results=MappingProxyType(dict(results))), config)
+        for warning in results[strand.NAME].warnings:
+            progress.say(f"warning: {warning}")
     all_exclusions = pl.concat([exclusions] + [r.exclusions for r in results.values()]).sort(
         "stage", "table", "row", "record_id", "reason", nulls_last=True)
     inputs = _manifest_inputs(report, all_exclusions, out_of_scope)

@@ -307,6 +307,8 @@ _MODEL = ("model output: {what}, each summarising a whole group, not a count of 
           "groups smaller than [reoffending] min_group_size)")
 _INCIDENTS = ("ASB incidents by area and period: counts of events, not of people, for areas of thousands of "
               "residents; data.police.uk publishes the same counts openly at street level every month")
+_MONEY = ("value-for-money model output: {what}, for the scheme as a whole; money and modelled quantities, not "
+          "counts of people")
 _CONFIG_TEXT = "text from the evaluation's config (the scheme's logic model): no data about anyone"
 _IJ_STATUSES = ("completed", "did_not_complete", "refused", "in_progress", "not_suitable")
 _RATE_STATUSES = ("completed", "did_not_complete", "refused")
@@ -331,11 +333,14 @@ TABLES: dict[str, TablePolicy] = {
         dependents=(
             Dependent(_RATE, ("n", "reoffenders")),
             Dependent(("offences_per_person",), ("n", "offences")),
-            Dependent(("offences_per_reoffender",), ("reoffenders", "offences")),
+            Dependent(("offences_per_reoffender", "offences_per_reoffender_se"), ("reoffenders", "offences")),
             Dependent(("mean_days_to_first",), ("reoffenders",)),
             Dependent(("difference", "diff_ci_lower", "diff_ci_upper", "diff_p_value"), ("n", "reoffenders"),
                       reference=(("group", "comparison"),)),
         )),
+    "reoffending_offence_types": TablePolicy(
+        keys=("measure", "group", "offence_type"), counts=("offences",), sums=(Sum("offence_type"),),
+        dependents=(Dependent(("share",), ("offences",)),)),
     "reoffending_first_time_entrants": TablePolicy(
         keys=("group", "age_group"), counts=("eligible", "entrants"),
         sums=(Sum("group", "ij_all", _IJ_STATUSES), Sum("age_group", "all", ("adult", "child"))),
@@ -436,6 +441,18 @@ TABLES: dict[str, TablePolicy] = {
                          "population_ratio", "population_p", "population_p_holm"), ("referred",), reference=ref)
               for ref in ((), (("group", "not recorded"),), (("group", "unknown"),))),
             Dependent(("flag",), ("comparison_n", "referred", "settled", "completed", "refused")))),
+    # --- value-for-money strand tables ---
+    "vfm_cost_per_unit": TablePolicy(keys=("item",), counts=("n",),
+                                     dependents=(Dependent(("units", "real_gbp"), ("n",)),)),
+    **{name: TablePolicy(exempt=_MONEY.format(what=what)) for name, what in (
+        ("vfm_costs", "the scheme's cost lines summed in pounds"),
+        ("vfm_benefits", "the value of each benefit and the modelled quantity behind it"),
+        ("vfm_parameters", "the appraisal's parameters, their sources and ranges"),
+        ("vfm_unit_costs", "published and configured unit costs of crime"),
+        ("vfm_sensitivity", "net present values and benefit-cost ratios under one-way sensitivity"),
+        ("vfm_cashflows", "yearly costs and benefits in pounds"),
+        ("vfm_monte_carlo", "summaries of the Monte Carlo distribution of net present value and benefit-cost ratio"),
+        ("vfm_break_even", "net present values across reoffending effects"))},
     # --- experience strand tables ---
     # An item's response levels (every scale in data_schemas/*_survey.yaml; yes/no items as no, yes) add up to
     # its base ("answered"), the top two (or "yes") to "top_two", answered + missing to "responses"; a
@@ -739,6 +756,11 @@ FIGURES: dict[str, FigurePolicy] = {
         lambda data, threshold, context: context.published("implementation_km_start").frame),
     "implementation_hours": FigurePolicy(
         lambda data, threshold, context: context.published("implementation_activities").frame),
+    # --- value-for-money strand figures ---
+    **{name: FigurePolicy(exempt=_MONEY.format(what=what)) for name, what in (
+        ("vfm_npv_distribution", "Monte Carlo draws of the net present value"),
+        ("vfm_tornado", "net present values under one-way sensitivity"),
+        ("vfm_break_even", "net present values across reoffending effects"))},
     # --- experience strand figures ---
     # drawn from survey_items as published: a question with any hidden count is left out of the chart
     **{f"survey_{survey}_items": FigurePolicy(lambda data, threshold, context: context.published(

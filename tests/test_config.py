@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 import pytest
 
-from ij_eval.config import LOGIC_MODEL_MAX_CHARS, EvaluationConfig, config_from_dict, load_config
+from ij_eval.config import LOGIC_MODEL_MAX_CHARS, EvaluationConfig, ValueForMoneyConfig, config_from_dict, load_config
 from ij_eval.errors import ConfigError, IJEvalError
 
 FULL = """\
@@ -44,7 +45,7 @@ seed = 42
 
 [value_for_money]
 discount_rate = 0.035
-price_year = 2024
+price_year = "2023-24"
 """
 
 
@@ -64,7 +65,8 @@ def test_defaults():
     assert config.reoffending.covariates == ("age", "sex", "prior_offences")
     assert config.hotspots.overdispersion == "quasi-poisson" and config.hotspots.harmonics == 2
     assert config.disclosure.threshold == 10 and config.run.seed == 20231001
-    assert config.value_for_money == ()
+    assert config.value_for_money == ValueForMoneyConfig()
+    assert config.value_for_money.discount_rate == 0.035 and config.value_for_money.price_year == "2024-25"
 
 
 def test_empty_file_gives_the_defaults(tmp_path):
@@ -85,11 +87,11 @@ def test_full_toml_loads_with_dates(tmp_path):
     assert (config.hotspots.harmonics, config.hotspots.overdispersion, config.hotspots.newey_west_lags) == (
         3, "negative-binomial", 2)
     assert config.disclosure.threshold == 5 and config.run.seed == 42
-    assert dict(config.value_for_money) == {"discount_rate": 0.035, "price_year": 2024}
+    assert (config.value_for_money.discount_rate, config.value_for_money.price_year) == (0.035, "2023-24")
     plain = config.to_dict()
     assert plain["data"]["extract_date"] == "2025-09-30" and plain["scheme"]["start"] == "2023-10-01"
     assert plain["reoffending"]["covariates"] == ["age", "sex", "prior_offences", "employment"]
-    assert plain["value_for_money"] == {"discount_rate": 0.035, "price_year": 2024}
+    assert plain["value_for_money"]["price_year"] == "2023-24" and plain["value_for_money"]["parameters"] == {}
     assert "source" not in plain
 
 
@@ -195,3 +197,53 @@ def test_file_that_is_not_utf8(tmp_path):
     path.write_bytes(b'[scheme]\nforce = "Caf\xe9"\n')
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)
+
+
+VFM = """
+[value_for_money]
+price_year = "2024-25"
+benefits = ["reoffending", "reparative_work"]
+
+[value_for_money.parameters]
+optimism_bias = { value = 0.1, low = 0, high = 0.41, source = "HMT optimism bias guidance" }
+case_file_hours = 2
+
+[value_for_money.unit_costs]
+asb = { value = 500, low = 35, high = 500, price_year = "2002-03", source = "GMCA CR1.0" }
+
+[value_for_money.deflator]
+"2025-26" = 103.2
+"""
+
+
+def test_value_for_money_section_reads_parameters_unit_costs_and_deflator(tmp_path):
+    v = load_config(_write(tmp_path, VFM)).value_for_money
+    assert v.benefits == ("reoffending", "reparative_work")
+    assert v.parameter("optimism_bias").high == 0.41 and v.parameter("case_file_hours").value == 2.0
+    assert v.parameter("case_file_hours").low is None and v.parameter("deadweight") is None
+    assert v.unit_cost("asb").price_year == "2002-03" and v.unit_cost("asb").source == "GMCA CR1.0"
+    assert v.deflator == (("2025-26", 103.2),)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('price_year = 2024', "expected text"),
+    ('price_year = "2024"', "financial year"),
+    ('discount_rate = 1.5', "discount_rate"),
+    ('benefits = ["reoffending", "happiness"]', "unknown benefit happiness"),
+    ('effect_years = 0', "effect_years"),
+    ('out_of_court_routes = ["magic"]', "unknown route magic"),
+    ('[value_for_money.parameters]\nfeel_good = 3', "unknown parameter feel_good"),
+    ('[value_for_money.parameters]\noptimism_bias = { value = 0.5, high = 0.4 }',
+     "low (0.5) <= value (0.5) <= high (0.4)"),
+    ('[value_for_money.parameters]\ndeadweight = 1.5', "a share must be between 0 and 1"),
+    ('[value_for_money.parameters]\nasb_cost_per_incident = { value = 5, colour = "red" }', "unknown key colour"),
+    ('[value_for_money.parameters]\nasb_cost_per_incident = { low = 5 }', "needs a value"),
+    ('[value_for_money.parameters]\nasb_cost_per_incident = { value = 5, price_year = "2002" }', "financial year"),
+    ('[value_for_money.unit_costs]\ntax_evasion = 5', "unknown offence type tax_evasion"),
+    ('[value_for_money.deflator]\n"2025" = 103', "expected a financial year"),
+    ('[value_for_money.deflator]\n"2025-26" = -1', "positive index"),
+])
+def test_bad_value_for_money_settings_are_refused(tmp_path, text, message):
+    body = text if text.startswith("[") else f"[value_for_money]\n{text}"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(_write(tmp_path, body))

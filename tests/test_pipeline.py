@@ -16,7 +16,6 @@ from ij_eval.config import load_config
 from ij_eval.errors import IJEvalError
 from ij_eval.pipeline import run_pipeline
 from ij_eval.strands import STRANDS
-from ij_eval.strands.base import StrandResult
 from ij_eval.synth import write_synthetic
 
 REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "police_uk"
@@ -53,7 +52,7 @@ def test_run_writes_the_whole_results_store(synthetic_dir, tmp_path):
     figures = json.loads((out / "figures.json").read_text())
     for meta in figures.values():
         assert (out / meta["file"]).is_file() and len(meta["alt_text"]) > 40
-    assert summary.ran == ("overview", "reoffending", "hotspots", "implementation", "experience")
+    assert summary.ran == ("overview", "reoffending", "hotspots", "implementation", "experience", "value_for_money")
     assert not list(tmp_path.glob(".results.partial-*"))
 
 
@@ -110,12 +109,12 @@ def test_strand_without_its_inputs_is_skipped_with_a_notice(synthetic_dir, tmp_p
     data = tmp_path / "data"
     shutil.copytree(synthetic_dir, data)
     (data / "costs.csv").unlink()
-    costing = _strand("costing", ("costs",), lambda inputs, config: StrandResult("costing"))
     out = tmp_path / "results"
-    summary = run_pipeline(data, load_config(data / "evaluation.toml"), out, strands=(*STRANDS, costing))
+    summary = run_pipeline(data, load_config(data / "evaluation.toml"), out)
     results = json.loads((out / "results.json").read_text())
-    assert results["strands"]["costing"] == {"status": "skipped", "reason": "skipped: needs the costs table"}
-    assert summary.skipped == {"costing": "skipped: needs the costs table"}
+    skipped = {"status": "skipped", "reason": "skipped: needs the costs table"}
+    assert results["strands"]["value_for_money"] == skipped
+    assert summary.skipped == {"value_for_money": "skipped: needs the costs table"}
 
 
 def test_a_failed_run_leaves_the_previous_store_untouched(synthetic_dir, tmp_path):

@@ -20,7 +20,7 @@ from ij_eval.report.store import BANNER, ResultsStore
 from ij_eval.synth import write_synthetic
 
 # Numbers in the brief that are part of the design or the glossary, not results.
-FIXED_PHRASES = (r"within 48 hours", r"95%", r"1 to 5", r"level \d of 5", r"5 is a randomised trial")
+FIXED_PHRASES = (r"within 48 hours", r"95%", r"1 to 5", r"level \d of 5", r"5 is a randomised trial", r"every £1 spent")
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?%?")
 DATE = re.compile(r"\b(?:\d{1,2} )?(?:January|February|March|April|May|June|July|August|September|October|November|"
                   r"December) \d{4}\b")
@@ -65,6 +65,7 @@ def _renderings(results: dict) -> tuple[set[str], set[str]]:
                 numbers.add(fmt.count(v))
             numbers |= {fmt.percent(v), fmt.percent(v, 1), fmt.ratio(v), fmt.reduction(v), fmt.number(v),
                         fmt.number(v, 1), fmt.change(v).split()[0], fmt.points(v), fmt.points(abs(v))}
+            numbers |= set(NUMBER.findall(fmt.money(v)))  # '−£339,851' -> '339,851'; '£1.13' -> '1.13'
         elif isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
             dates |= {fmt.date(v), fmt.month(v)}
     return numbers, dates
@@ -158,7 +159,7 @@ def test_emmie_ratings_follow_the_results(store_dir, tmp_path):
     rows = {r[0]: r for r in emmie_rows(ResultsStore.open(store_dir))}
     assert list(rows) == ["Effect", "Mechanism", "Moderators", "Implementation", "Economic cost"]
     assert rows["Effect"][1].startswith("Good evidence")  # hotspots at level 4 with parallel pre-trends
-    assert rows["Economic cost"][1] == "Not assessed"
+    assert rows["Economic cost"][1] == "Assessed (cost-benefit appraisal)"
 
     def edit(results):
         results["strands"]["hotspots"] = {"status": "skipped", "reason": "no ASB data"}

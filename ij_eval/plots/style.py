@@ -66,10 +66,12 @@ def new_figure(width: float = 7.0, height: float = 3.6):
     return fig, ax
 
 
-def label_synthetic(fig, *, y: float = 0.98) -> None:
+def label_synthetic(fig, *, y: float | None = None) -> None:
     """Stamp a figure built from synthetic data so it cannot be mistaken for real results.
 
-    The label is the figure's suptitle, top right; ``y`` is its top in figure coordinates.
+    The label is the figure's suptitle, top right. Without ``y`` (its top in figure coordinates)
+    the constrained layout places it and keeps the axes clear of it; a fixed ``y`` opts out of that.
     """
-    fig.suptitle(SYNTHETIC_LABEL, x=0.99, y=y, ha="right", va="top", fontsize=8, color=SYNTHETIC_LABEL_COLOUR,
-                 fontweight="bold")
+    position = {} if y is None else {"y": y}
+    fig.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", va="top", fontsize=8, color=SYNTHETIC_LABEL_COLOUR,
+                 fontweight="bold", **position)

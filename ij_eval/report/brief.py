@@ -25,6 +25,8 @@ GLOSSARY = {
 
 
 def _strength(f: Finding) -> str:
+    if f.strength:
+        return f.strength
     if f.sms_level is None:
         return "descriptive only: it shows what happened, not what the scheme caused"
     return f"{STRENGTH_WORDS[f.sms_level]} (level {f.sms_level} of 5 on the Maryland scale: {SMS_LEVELS[f.sms_level]})"

@@ -38,6 +38,7 @@ class Finding:
     sms_level: int | None = None
     design: str = ""
     short: str = ""  # a shorter answer for the two-page brief (the full answer when empty)
+    strength: str = ""  # the brief's strength of evidence in a phrase (from the Maryland level when empty)
 
 
 def _interval_change(h: dict) -> str:
@@ -157,12 +158,6 @@ def displacement(store: ResultsStore) -> Finding:
                    level, "difference-in-differences in buffer areas; weighted displacement quotient")
 
 
-def _pending(key: str, question: str, strand: str, store: ResultsStore, what: str) -> Finding:
-    if store.ran(strand):  # a later release adds the real finding here
-        return Finding(key, question, False, f"See the {what} chapter.", "", "")
-    return _not_answered(key, question, store, strand)
-
-
 def _not_answered(key: str, question: str, store: ResultsStore, strand: str) -> Finding:
     reason = store.not_run_reason(strand)
     return Finding(key, question, False,
@@ -173,12 +168,12 @@ def _not_answered(key: str, question: str, store: ResultsStore, strand: str) -> 
 
 def findings(store: ResultsStore) -> list[Finding]:
     """The evaluation questions in order, each with its answer."""
-    from ij_eval.report.chapters import delivery, surveys  # the strand chapters build on Finding
+    from ij_eval.report.chapters import delivery, economics, surveys  # the strand chapters build on Finding
     return [
         reoffending(store),
         hotspots(store),
         displacement(store),
         delivery.finding(store),
         surveys.finding(store),
-        _pending("value_for_money", "Is it value for money?", "value_for_money", store, "Value for money"),
+        economics.finding(store),
     ]

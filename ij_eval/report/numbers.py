@@ -74,3 +74,25 @@ def month(value: str | dt.date | None) -> str:
         return "not stated"
     d = dt.date.fromisoformat(value) if isinstance(value, str) else value
     return f"{d:%B %Y}"
+
+
+MINUS = "\u2212"  # a real minus sign for money: −£339,851
+
+
+def money(x: float | None) -> str:
+    """Pounds: whole pounds with thousands commas ('£1,128,314'), to the penny under £100 ('£27.67', '£1.13'),
+    in millions to one decimal from £10 million ('£12.3 million'); nothing is '£0'; a negative amount takes a
+    real minus sign ('−£339,851'). ``[c]`` when hidden.
+    """
+    if x is None:
+        return SUPPRESSED
+    size = abs(x)
+    if round(size, 2) == 0:
+        return "£0"
+    if round(size, 2) < 100:
+        text = f"£{size:,.2f}"
+    elif round(size) < 10_000_000:
+        text = f"£{size:,.0f}"
+    else:
+        text = f"£{size / 1_000_000:,.1f} million"
+    return MINUS + text if x < 0 else text

@@ -80,3 +80,4 @@ class StrandResult:
     figures: tuple[FigureSpec, ...] = ()
     exclusions: pl.DataFrame = field(default_factory=empty_exclusions)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # printed by the run as it happens (e.g. inputs the config must supply)

@@ -68,6 +68,10 @@ def _logic_model_text() -> str:
     return "\n".join(lines) + "\n"
 
 
+# The demo's value-for-money section (a TOML file: its inline tables cannot be wrapped).
+VALUE_FOR_MONEY = (Path(__file__).parent / "value_for_money.toml").read_text(encoding="utf-8")
+
+
 def _config_text(scenario: Scenario, seed: int) -> str:
     covariates = ", ".join(f'"{c}"' for c in COVARIATES)
     return f"""\
@@ -103,6 +107,7 @@ threshold = 10
 [run]
 seed = {seed}
 
+{VALUE_FOR_MONEY}
 # The scheme's logic model, drawn as a figure in the data overview (read left to right).
 {_logic_model_text()}"""
 

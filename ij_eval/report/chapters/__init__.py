@@ -2,8 +2,9 @@
 
 from ij_eval.report.chapters.appendices import data_dictionary, diagnostics, exclusions, manifest, models
 from ij_eval.report.chapters.delivery import implementation
+from ij_eval.report.chapters.economics import value_for_money
 from ij_eval.report.chapters.front import data_methods, design, executive_summary, scheme, title_fields
-from ij_eval.report.chapters.strands import hotspots, reoffending, value_for_money
+from ij_eval.report.chapters.strands import hotspots, reoffending
 from ij_eval.report.chapters.surveys import experience
 from ij_eval.report.chapters.synthesis import conclusions, emmie, equality, limitations
 

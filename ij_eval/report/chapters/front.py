@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ij_eval.report import numbers as fmt
-from ij_eval.report.chapters._common import COUNT, TEXT, frame_table, opening
+from ij_eval.report.chapters._common import COUNT, TEXT, frame_table, opening, upper_first
 from ij_eval.report.findings import SMS_GLOSS, SMS_LEVELS, findings
 from ij_eval.report.markdown import bullets, callout, fig_ref, figure, join, table, tbl_ref
 from ij_eval.report.store import ResultsStore
@@ -87,8 +87,9 @@ def scheme(store: ResultsStore) -> str:
 def sms_table(store: ResultsStore) -> str:
     rows = []
     for f in findings(store):
-        if f.sms_level is None:
-            rows.append([f.question, "not run", "–", "–"])
+        if f.sms_level is None:  # descriptive or economic strands have a design but no Maryland level
+            design = upper_first(f.design) if f.answered and f.design else "not run"
+            rows.append([f.question, design, "–", "not a causal design" if design != "not run" else "–"])
         else:
             rows.append([f.question, f.design, str(f.sms_level), SMS_LEVELS[f.sms_level]])
     return table(rows, ["Question", "Design", "Maryland level", "What that level means"],

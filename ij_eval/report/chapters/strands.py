@@ -1,4 +1,4 @@
-"""The chapters of the strands: reoffending, hotspots, and those whose strands are not yet built."""
+"""The chapters of the effect strands: reoffending and hotspots."""
 
 from __future__ import annotations
 
@@ -178,13 +178,3 @@ def hotspots(store: ResultsStore) -> str:
     if notes:
         parts += ["## Notes from the analysis {#sec-hotspots-notes}\n", notes]
     return join(*parts)
-
-
-def _pending(slug: str, title: str, strand: str, what: str):
-    def build(store: ResultsStore) -> str:
-        return join(opening(store, title, slug), not_run(store, strand, what))
-    build.__doc__ = f"The {title} chapter (its strand arrives in a later release)."
-    return build
-
-
-value_for_money = _pending("value-for-money", "Value for money", "value_for_money", "value-for-money")

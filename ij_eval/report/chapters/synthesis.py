@@ -80,9 +80,9 @@ def emmie_rows(store: ResultsStore) -> list[list[str]]:
             implementation = ("Partly assessed", f"{fmt.count(done)} of {fmt.count(total)} referrals "
                               f"({fmt.percent(done / total)}) were completed. Timeliness, hours and fidelity to the "
                               "design come with the implementation analysis.")
-    economic = ("Not assessed", found["value_for_money"].answer)
-    if found["value_for_money"].answered:
-        economic = ("Assessed", found["value_for_money"].answer)
+    vfm = found["value_for_money"]
+    economic = ("Assessed (cost-benefit appraisal)", vfm.short or vfm.answer) if vfm.answered else \
+        ("Not assessed", vfm.answer)
     return [["Effect", effect_rating, effect_text], ["Mechanism", *mechanism], ["Moderators", *moderators],
             ["Implementation", *implementation], ["Economic cost", *economic]]
 

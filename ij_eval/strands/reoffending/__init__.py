@@ -33,7 +33,7 @@ from ij_eval.strands.base import FigureSpec, Headline, StrandResult, TableCell
 from ij_eval.strands.reoffending import matching, survival
 from ij_eval.strands.reoffending.cohort import build_cohort
 from ij_eval.strands.reoffending.first_time_entrants import first_time_entrants, monthly_first_time_entrants
-from ij_eval.strands.reoffending.rates import MEASURE_LABELS, fixed_window_rates, jdl_sentence
+from ij_eval.strands.reoffending.rates import MEASURE_LABELS, fixed_window_rates, jdl_sentence, offence_types
 
 NAME = "reoffending"
 TITLE = "Reoffending"
@@ -296,6 +296,7 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         "reoffending_rates": rates, "reoffending_km": km, "reoffending_at_risk": at_risk,
         "reoffending_tests": tests, "reoffending_rmst": rmst,
         "reoffending_effects": effects_table, "reoffending_first_time_entrants": fte,
+        "reoffending_offence_types": offence_types(people, cohort.reoffences, minimum=r.min_group_size),
         "reoffending_first_time_entrants_monthly": fte_monthly,
     })
     if adjusted_cox:

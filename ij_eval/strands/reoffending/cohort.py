@@ -91,6 +91,8 @@ class Cohort:
     exclusions: pl.DataFrame
     extract_date: dt.date
     notes: tuple[str, ...] = ()
+    # Offences in each person's window: person_id, offence_type, proven (counts for the proven measure).
+    reoffences: pl.DataFrame | None = None
 
 
 def _require(frame: pl.DataFrame, columns: Sequence[str], table: str) -> None:
@@ -211,6 +213,7 @@ def build_cohort(referrals: pl.DataFrame, offences: pl.DataFrame | None, config:
         False)
     offs = offences.filter(pl.col("person_id").is_not_null() & pl.col("offence_date").is_not_null()).select(
         "person_id", "offence_date", proven_flag.alias("is_proven"),
+        (pl.col("offence_type") if "offence_type" in offences.columns else pl.lit("other")).alias("offence_type"),
         pl.coalesce("disposal_date", "offence_date").alias("disposed"),
         pl.col("disposal_date").is_null().alias("no_disposal_date"),
     )
@@ -278,6 +281,7 @@ def build_cohort(referrals: pl.DataFrame, offences: pl.DataFrame | None, config:
         exclusions=pl.concat(exclusions).sort("row", "record_id", "reason", nulls_last=True),
         extract_date=extract,
         notes=tuple(notes),
+        reoffences=in_window.select("person_id", "offence_type", proven=pl.col("qualifies")),
     )
 
 

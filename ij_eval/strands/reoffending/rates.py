@@ -37,7 +37,7 @@ def _summary(rows: pl.DataFrame, measure: str, minimum: int) -> dict:
     offences = int(done[f"{measure}_offences"].sum())
     out = {"n": n, "reoffenders": reoffenders, "offences": offences, "rate": None, "ci_lower": None,
            "ci_upper": None, "offences_per_person": None, "offences_per_reoffender": None,
-           "mean_days_to_first": None, "note": ""}
+           "offences_per_reoffender_se": None, "mean_days_to_first": None, "note": ""}
     if n < minimum:
         out["note"] = f"fewer than {minimum} people with a complete window: not analysed"
         return out
@@ -46,8 +46,15 @@ def _summary(rows: pl.DataFrame, measure: str, minimum: int) -> dict:
     out.update(rate=reoffenders / n, ci_lower=float(low), ci_upper=float(high),
                offences_per_person=offences / n,
                offences_per_reoffender=offences / reoffenders if reoffenders else None,
+               offences_per_reoffender_se=_standard_error(done.filter(pl.col(f"{measure}_reoffended"))[
+                   f"{measure}_offences"]),
                mean_days_to_first=float(days.mean()) if days.len() else None)
     return out
+
+
+def _standard_error(values: pl.Series) -> float | None:
+    """Standard error of a mean (None for fewer than two values)."""
+    return float(values.std() / math.sqrt(values.len())) if values.len() > 1 else None
 
 
 def _difference(a: dict, b: dict) -> dict:
@@ -78,7 +85,8 @@ def fixed_window_rates(people: pl.DataFrame, *, measures: tuple[str, ...] = ("pr
     schema = {"measure": pl.String, "group": pl.String, "age_group": pl.String, "n": pl.Int64,
               "reoffenders": pl.Int64, "offences": pl.Int64, "rate": pl.Float64, "ci_lower": pl.Float64,
               "ci_upper": pl.Float64, "offences_per_person": pl.Float64, "offences_per_reoffender": pl.Float64,
-              "mean_days_to_first": pl.Float64, "note": pl.String, "difference": pl.Float64,
+              "offences_per_reoffender_se": pl.Float64, "mean_days_to_first": pl.Float64, "note": pl.String,
+              "difference": pl.Float64,
               "diff_ci_lower": pl.Float64, "diff_ci_upper": pl.Float64, "diff_p_value": pl.Float64,
               "contrast": pl.String}
     return pl.DataFrame(records, schema=schema)
@@ -111,3 +119,24 @@ def jdl_sentence(rates: pl.DataFrame, *, group: str, measure: str, comparison_la
     text += (" This is a descriptive comparison of groups that differ in who they are, not an estimate of the"
              " effect of the scheme.")
     return text
+
+
+def offence_types(people: pl.DataFrame, reoffences: pl.DataFrame, *, measures: tuple[str, ...] = ("proven", "local"),
+                  minimum: int = 20) -> pl.DataFrame:
+    """Reoffences in complete windows by offence type, for everyone referred to IJ and the comparison
+    cohort: what kinds of offence the fixed-window rates count (and the value-for-money strand values)."""
+    frames = []
+    for measure in measures:
+        counted = reoffences if measure == "local" else reoffences.filter(pl.col("proven"))
+        for group in ("ij_all", "comparison"):
+            members = _members(people, group, "all").filter(pl.col(f"{measure}_complete"))
+            if members.height < minimum:
+                continue
+            frames.append(counted.join(members.select("person_id"), on="person_id").group_by("offence_type")
+                          .agg(offences=pl.len()).with_columns(measure=pl.lit(measure), group=pl.lit(group)))
+    schema = {"measure": pl.String, "group": pl.String, "offence_type": pl.String, "offences": pl.Int64}
+    if not frames:
+        return pl.DataFrame(schema={**schema, "share": pl.Float64})
+    out = pl.concat([f.select(pl.col(c).cast(t) for c, t in schema.items()) for f in frames])
+    return out.with_columns(share=pl.col("offences") / pl.col("offences").sum().over("measure", "group")).sort(
+        "measure", "group", "offence_type")
