@@ -451,6 +451,10 @@ def _assumption_notes(v: ValueForMoneyConfig, config: EvaluationConfig, base: dt
                       ) -> list[str]:
     notes = [f"Money is in pounds at {v.price_year} prices (HM Treasury GDP deflators), discounted at "
              f"{v.discount_rate:.1%} a year to year 0, the 12 months from {base.isoformat()}."]
+    notes.append(f"The Monte Carlo analysis draws every uncertain input {v.monte_carlo_draws:,} times (seed "
+                 f"{config.run.seed}): estimates from this evaluation from a normal distribution with the standard "
+                 "error their 95% interval implies, other ranges from a triangular distribution peaking at the "
+                 "central value.")
     if "reoffending" in valued:
         notes.append(f"Each person's effect on reoffending is counted for {v.effect_years} year(s) from their "
                      f"referral, in the year they were referred; unit costs of crime count all crimes, so valuing "
