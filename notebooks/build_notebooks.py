@@ -288,10 +288,96 @@ Image(filename=path)  # ij_eval.plots draws with matplotlib's Agg backend, so sh
     )
 
 
+def value_for_money() -> nbformat.NotebookNode:
+    return _notebook(
+        ("md", """\
+# 4. Value for money: what if the assumptions change?
+
+The value-for-money strand is a Green Book cost-benefit appraisal: it takes the scheme's costs, the effect on
+reoffending and on hotspot ASB that the earlier strands estimated, and unit costs with their sources, and gives a
+net present value (NPV) and a benefit-cost ratio (BCR) with Monte Carlo intervals. Here we run it through the
+library and change assumptions to see how the answer moves. The published figures still come from
+`ij-eval run` with the evaluation's own config; a what-if here is for exploring, not for publishing."""),
+        ("py", DATA_CELL),
+        ("py", """\
+import dataclasses
+
+import polars as pl
+
+from ij_eval.config import ParameterSpec
+from ij_eval.pipeline import Inputs
+from ij_eval.strands import hotspots, reoffending, value_for_money
+
+report = ij_eval.load_tables(folder, config)  # raises ValidationFailed if the folder has errors
+tables = Inputs(report.tables)
+# value for money reads the effects the earlier strands estimated
+earlier = {"reoffending": reoffending.run(tables, config), "hotspots": hotspots.run(tables, config)}
+inputs = Inputs(report.tables, results=earlier)
+
+
+def appraise(config):
+    \"\"\"NPV, BCR and the probability that benefits exceed costs under ``config``.\"\"\"
+    result = value_for_money.run(inputs, config)
+    h = result.headlines
+    return result, {"npv": h["npv"].estimate, "npv_95": (h["npv"].ci_lower, h["npv"].ci_upper),
+                    "bcr": h["bcr"].estimate, "bcr_95": (h["bcr"].ci_lower, h["bcr"].ci_upper),
+                    "p_bcr_above_1": h["probability_bcr_above_1"].estimate}
+
+
+central, answer = appraise(config)
+for warning in central.warnings:
+    print("warning:", warning)
+answer"""),
+        ("md", """\
+Each benefit, how it was valued and what it is worth now (present value). A benefit the config does not give the
+unit costs for is *not valued* (its note says what is missing), never valued at a made-up default."""),
+        ("py", """\
+central.tables["vfm_benefits"].select("label", "status", "quantity", "quantity_unit", "present_value_gbp", "note")"""),
+        ("md", """\
+Every parameter with its value, range, distribution, source, evidence grade and price year; then the one-way
+sensitivity behind the tornado chart (each parameter at the ends of its range, the rest at their values)."""),
+        ("py", """\
+central.tables["vfm_parameters"].select("parameter", "value", "low", "high", "distribution", "grade", "source")"""),
+        ("py", """\
+central.tables["vfm_sensitivity"].select("label", "low", "high", "npv_low", "npv_high", "swing")"""),
+        ("md", """\
+## A more cautious appraisal
+
+Suppose a quarter of the measured effects would have happened anyway (deadweight), costs overrun by 20%
+(optimism bias, up to HM Treasury's 41% for outsourced services), and the reparative work is not counted as a
+benefit at all. `dataclasses.replace` gives a changed copy of the (frozen) config."""),
+        ("py", """\
+v = config.value_for_money
+parameters = {**dict(v.parameters),
+              "deadweight": ParameterSpec(0.25, 0.0, 0.5, source="what-if: a quarter would have happened anyway"),
+              "optimism_bias": ParameterSpec(0.2, 0.0, 0.41, source="what-if: HMT outsourcing range")}
+cautious = dataclasses.replace(config, value_for_money=dataclasses.replace(
+    v, parameters=tuple(sorted(parameters.items())),
+    benefits=tuple(b for b in v.benefits if b != "reparative_work")))
+cautious_result, cautious_answer = appraise(cautious)
+pl.DataFrame([{"appraisal": "central", **answer}, {"appraisal": "cautious", **cautious_answer}])"""),
+        ("md", """\
+The break-even effect is the smallest fall in the reoffending rate (in proportion points) at which the benefits
+equal the costs; compare it with the estimate and its interval."""),
+        ("py", """\
+for name, result in (("central", central), ("cautious", cautious_result)):
+    effect, even = result.headlines["reoffending_effect"], result.headlines["break_even_effect"]
+    print(f"{name}: estimated fall {effect.estimate:.3f} ({effect.ci_lower:.3f} to {effect.ci_upper:.3f}); "
+          f"breaks even at {even.estimate:.3f}")"""),
+        ("py", """\
+# The tornado chart of the cautious appraisal, drawn by the same function as the report's
+from ij_eval.plots.value_for_money import plot_tornado
+
+plot_tornado(cautious_result.tables["vfm_sensitivity"].with_columns(npv_base=pl.lit(cautious_answer["npv"])),
+             synthetic=config.scheme.synthetic)"""),
+    )
+
+
 NOTEBOOKS = {
     "01_explore_data.ipynb": explore_data,
     "02_strands.ipynb": strands,
     "03_redraw_figure.ipynb": redraw_figure,
+    "04_value_for_money.ipynb": value_for_money,
 }
 
 
