@@ -200,7 +200,45 @@ def _benefit_parameters(benefit: str, inputs, config: EvaluationConfig, deflator
 
 
 def _year_labels(base: dt.date, years: int) -> list[str]:
-    return [f"year {t} (from {cost_lines._anniversary(base, t).isoformat()})" for t in range(years)]
+    return [f"year {t} (from {cost_lines.anniversary(base, t).isoformat()})" for t in range(years)]
+
+
+REFERRAL_COLUMNS = {"person_id": pl.String, "cohort": pl.String, "referral_date": pl.Date, "route": pl.String,
+                    "status": pl.String, "hours_completed": pl.Float64}
+
+
+def _what_the_scheme_did(inputs, config: EvaluationConfig, costs: pl.DataFrame, base: dt.date,
+                         valued: tuple[str, ...], months: int, notes: list[str]
+                         ) -> tuple[Activity, dict[str, tuple[float, int, str]]]:
+    """The scheme's costs and activity by appraisal year, and the counts its costs per unit divide by."""
+    v = config.value_for_money
+    referrals = inputs.frame("referrals") if inputs.has("referrals") else pl.DataFrame(schema=REFERRAL_COLUMNS)
+    ij = referrals.filter(pl.col("cohort") == "ij")
+    needed = cost_lines.last_year(costs, base) + 1
+    if ij.height:
+        needed = max(needed, cost_lines.year_of(ij["referral_date"].max(), base) + v.effect_years)
+    if "asb_hotspots" in valued:  # the last year the measured hotspot effect reaches
+        needed = max(needed, len(_trim(_hotspot_years(inputs, config, months, base, needed + months // 12 + 2))))
+    # appraisal_years may cut benefits short, never costs
+    years = max(v.appraisal_years, cost_lines.last_year(costs, base) + 1) if v.appraisal_years else needed
+    if years < needed:
+        notes.append(f"Benefits after year {years - 1} are left out (appraisal_years = {v.appraisal_years}).")
+    people = ij.group_by("person_id").agg(pl.col("referral_date").min())
+    out_of_court = ij.filter(pl.col("route").is_in(list(v.out_of_court_routes)))
+    hours = ij["hours_completed"].cast(pl.Float64).fill_null(0.0)
+    activity = Activity(
+        costs=cost_lines.by_year(costs, base, years),
+        referrals=_count_by_year(people["referral_date"], None, base, years),
+        out_of_court=_count_by_year(out_of_court["referral_date"], None, base, years),
+        hours=_count_by_year(ij["referral_date"], hours, base, years),
+        hotspot_years=_hotspot_years(inputs, config, months, base, years))
+    completed = ij.filter(pl.col("status") == "completed").height
+    units = {"per referral": (ij.height, ij.height, "IJ referrals"),
+             "per person referred": (people.height, people.height, "people referred"),
+             "per completion": (completed, completed, "completions"),
+             "per hour of reparative work": (float(hours.sum()), int((hours > 0).sum()),
+                                             "hours of reparative work completed")}
+    return activity, units
 
 
 def run(inputs, config: EvaluationConfig) -> StrandResult:
@@ -234,37 +272,9 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         statuses[benefit] = "valued"
     valued = tuple(b for b in BENEFIT_LABELS if statuses[b] == "valued")
 
-    # What the scheme did, by appraisal year.
-    ij = inputs.frame("referrals").filter(pl.col("cohort") == "ij") if inputs.has("referrals") else None
-    needed = cost_lines.last_year(costs, base) + 1
-    if ij is not None and ij.height:
-        needed = max(needed, cost_lines.year_of(ij["referral_date"].max(), base) + v.effect_years)
     months = extras.get("asb_hotspots", {}).get("months", 12)
-    if "asb_hotspots" in valued:  # the last year the measured hotspot effect reaches
-        needed = max(needed, len(_trim(_hotspot_years(inputs, config, months, base, needed + months // 12 + 2))))
-    # appraisal_years may cut benefits short, never costs
-    years = max(v.appraisal_years, cost_lines.last_year(costs, base) + 1) if v.appraisal_years else needed
-    if years < needed:
-        notes.append(f"Benefits after year {years - 1} are left out (appraisal_years = {v.appraisal_years}).")
-    if ij is not None:
-        people = ij.group_by("person_id").agg(pl.col("referral_date").min())
-        routes = ij.filter(pl.col("route").is_in(list(v.out_of_court_routes))) if "route" in ij.columns else ij
-        hours = ij["hours_completed"].cast(pl.Float64) if "hours_completed" in ij.columns else None
-        activity = Activity(
-            costs=cost_lines.by_year(costs, base, years),
-            referrals=_count_by_year(people["referral_date"], None, base, years),
-            out_of_court=_count_by_year(routes["referral_date"], None, base, years),
-            hours=_count_by_year(ij["referral_date"], hours, base, years) if hours is not None else np.zeros(years),
-            hotspot_years=_hotspot_years(inputs, config, months, base, years))
-        n_referred, n_completed = people.height, ij.filter(pl.col("status") == "completed").height
-        n_referrals, total_hours = ij.height, float(hours.sum()) if hours is not None else 0.0
-        n_worked = ij.filter(pl.col("hours_completed") > 0).height if hours is not None else 0
-    else:
-        zeros = np.zeros(years)
-        activity = Activity(cost_lines.by_year(costs, base, years), zeros, zeros, zeros,
-                            _hotspot_years(inputs, config, months, base, years))
-        n_referred = n_completed = n_referrals = n_worked = 0
-        total_hours = 0.0
+    activity, units = _what_the_scheme_did(inputs, config, costs, base, valued, months, notes)
+    years = len(activity.costs)
 
     appraisal = Appraisal(activity, valued, v.discount_rate, v.effect_years, v.count_diffusion)
     values = {k: p.value for k, p in parameters.items()}
@@ -281,11 +291,7 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         "vfm_costs": cost_lines.cost_summary(
             costs, pv_costs=pv_costs, optimism_bias=values["optimism_bias"], year_labels=labels,
             yearly=activity.costs, discount_factors=factors),
-        "vfm_cost_per_unit": cost_lines.cost_per_unit(float(costs["real_gbp"].sum()), {
-            "per referral": (n_referrals, n_referrals, "IJ referrals"),
-            "per person referred": (n_referred, n_referred, "people referred"),
-            "per completion": (n_completed, n_completed, "completions"),
-            "per hour of reparative work": (total_hours, n_worked, "hours of reparative work completed")}),
+        "vfm_cost_per_unit": cost_lines.cost_per_unit(float(costs["real_gbp"].sum()), units),
         "vfm_benefits": _benefits_table(result, statuses, appraisal, values),
         "vfm_parameters": parameters_table([*parameters.values(), _discount_parameter(v)], v.price_year),
         "vfm_sensitivity": sensitivity,

@@ -21,7 +21,7 @@ def year_of(date: dt.date, base: dt.date) -> int:
     return max(years, 0)
 
 
-def _anniversary(base: dt.date, years: int) -> dt.date:
+def anniversary(base: dt.date, years: int) -> dt.date:
     try:
         return base.replace(year=base.year + years)
     except ValueError:  # 29 February
@@ -35,7 +35,7 @@ def spread(start: dt.date, end: dt.date, base: dt.date) -> dict[int, float]:
     t = year_of(start, base)
     cursor = max(start, base)
     while cursor <= end:
-        stop = min(end, _anniversary(base, t + 1) - dt.timedelta(days=1))
+        stop = min(end, anniversary(base, t + 1) - dt.timedelta(days=1))
         shares[t] = shares.get(t, 0.0) + ((stop - cursor).days + 1) / days
         cursor, t = stop + dt.timedelta(days=1), t + 1
     if start < base:  # days before the base date count in year 0
