@@ -107,6 +107,33 @@ def test_missing_unit_costs_are_named_and_the_other_benefits_still_valued():
     assert "reoffences_avoided" not in result.headlines
 
 
+def _hotspot_result(dispersions: list[float]) -> StrandResult:
+    displacement = pl.DataFrame({"area_id": ["HS01", "total"], "wdd_local_estimate": [-100.0, -300.0],
+                                 "wdd_local_std_error": [20.0, 50.0], "wdd_displacement_estimate": [10.0, 40.0],
+                                 "wdd_displacement_std_error": [5.0, 20.0], "months_after": [12, 12]})
+    diagnostics = pl.DataFrame({"area_id": [f"A{i}" for i in range(len(dispersions))] * 2,
+                                "role": ["hotspot"] * (2 * len(dispersions)), "dispersion": dispersions * 2})
+    return StrandResult("hotspots", tables={"hotspots_displacement": displacement,
+                                            "hotspots_its_diagnostics": diagnostics})
+
+
+def test_hotspot_asb_is_valued_net_of_displacement_with_overdispersed_errors():
+    config = _config(benefits=["asb_hotspots"], parameters={
+        "asb_cost_per_incident": {"value": 100, "price_year": "2024-25", "source": "test"}})
+    result = value_for_money.run(_inputs({"hotspots": _hotspot_result([1.5, 4.0, 9.0])}), config)
+    parameters = {r["parameter"]: r for r in result.tables["vfm_parameters"].to_dicts()}
+    reduction, moved = parameters["asb_hotspot_reduction"], parameters["asb_buffer_change"]
+    # median dispersion 4: the Poisson standard errors double; 95% interval 300 +/- 1.96 x 50 x 2
+    assert reduction["value"] == 300 and reduction["high"] - reduction["value"] == pytest.approx(1.959964 * 100)
+    assert moved["value"] == 40 and moved["high"] - moved["value"] == pytest.approx(1.959964 * 40)
+    # (300 fewer in the hotspots - 40 more in the buffers) x £100 for the 12 months measured
+    assert _benefits(result)["asb_hotspots"]["present_value_gbp"] == pytest.approx(26_000)
+    underdispersed = value_for_money.run(_inputs({"hotspots": _hotspot_result([0.5])}), config)
+    low = underdispersed.tables["vfm_parameters"].filter(pl.col("parameter") == "asb_hotspot_reduction").row(
+        0, named=True)
+    assert low["high"] - low["value"] == pytest.approx(1.959964 * 50)  # never scaled below Poisson
+
+
 def test_switched_off_and_unavailable_benefits_are_told_apart():
     config = _config(benefits=["reparative_work", "asb_hotspots"])
     rows = _benefits(value_for_money.run(_inputs({}), config))

@@ -142,16 +142,30 @@ def _hotspots(results: Mapping[str, StrandResult]) -> tuple[list[Parameter], flo
         raise NotValued("the hotspot strand has no weighted displacement difference for all hotspots")
     row = total.row(0, named=True)
     per_year = 12 / row["months_after"]
+    dispersion = _dispersion(results["hotspots"].tables.get("hotspots_its_diagnostics"))
+    scale = per_year * dispersion ** 0.5
     source = ("hotspot strand: weighted displacement difference (Wheeler & Ratcliffe), all hotspots, "
-              f"{row['months_after']} months from each start, per year; Poisson standard errors (too small if ASB "
-              "counts are overdispersed)")
+              f"{row['months_after']} months from each start, per year; its Poisson standard errors scaled by the "
+              f"square root of {dispersion:.2f}, the median quasi-Poisson dispersion of the hotspot and buffer "
+              "areas' time series")
     return [
         estimated("asb_hotspot_reduction", "ASB incidents avoided in the hotspots per year", -row["wdd_local_estimate"]
-                  * per_year, (row["wdd_local_std_error"] or 0) * per_year, "incidents", source, "asb_hotspots"),
+                  * per_year, (row["wdd_local_std_error"] or 0) * scale, "incidents", source, "asb_hotspots"),
         estimated("asb_buffer_change", "Rise in ASB in the buffer areas per year (displacement)",
-                  row["wdd_displacement_estimate"] * per_year, (row["wdd_displacement_std_error"] or 0) * per_year,
+                  row["wdd_displacement_estimate"] * per_year, (row["wdd_displacement_std_error"] or 0) * scale,
                   "incidents", source, "asb_hotspots"),
     ], row["months_after"]
+
+
+def _dispersion(diagnostics: pl.DataFrame | None) -> float:
+    """The median Pearson dispersion of the hotspot and buffer areas' time series, at least 1: the WDD's
+    standard errors assume Poisson counts (variance = mean), and quasi-Poisson counts have variance
+    dispersion x mean, so its standard errors scale by the square root."""
+    if diagnostics is None or "dispersion" not in diagnostics.columns:
+        return 1.0
+    areas = (diagnostics.filter(pl.col("role").is_in(["hotspot", "buffer"]) & pl.col("dispersion").is_not_null())
+             .group_by("area_id").agg(pl.col("dispersion").first()))
+    return max(1.0, float(areas["dispersion"].median())) if areas.height else 1.0
 
 
 def _hotspot_years(inputs, config: EvaluationConfig, months: int, base: dt.date, years: int) -> np.ndarray:
