@@ -30,8 +30,6 @@ NAME = "value_for_money"
 TITLE = "Value for money"
 REQUIRES = ("costs",)
 
-HIDDEN_OFFENCE_TYPES = "offence types"
-
 
 class NotValued(Exception):
     """A benefit cannot be valued; the message says why (what is missing)."""
