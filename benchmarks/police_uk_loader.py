@@ -2,7 +2,7 @@
 
 Prints figures; it is not a test. Two parts:
 
-(a) the reference files in ``shared/reference/police_uk`` (18 real force-month files):
+(a) the reference files in ``reference/police_uk`` (18 real force-month files):
     rows/second and peak memory of ``asb_by_lsoa_month`` beside a hand-written polars scan
     (``pl.scan_csv(files).filter(ASB).group_by(["LSOA code", "Month"]).agg(pl.len()).collect()``);
 (b) a generated national-size archive, by default 43 forces x 60 months of
@@ -47,7 +47,7 @@ import numpy as np
 import polars as pl
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference" / "police_uk"
+REFERENCE = REPO / "reference" / "police_uk"
 ASB = "Anti-social behaviour"
 RATIO_TARGET = 1.5  # loader time / hand-written scan time
 GROWTH_TARGET = 0.20  # peak memory at all files vs 1/4 of them, above the import baseline

@@ -68,6 +68,8 @@ import polars as pl
 
 from ij_eval.errors import IJEvalError
 from ij_eval.identifiers import direct_identifier_columns
+from ij_eval.privacy import detect
+from ij_eval.privacy.detect import Kind
 from ij_eval.stats.disclosure import MARKER, protect, rule_text
 
 ALL = "(all)"  # label of a total that is not a row of the table (assumed published elsewhere)
@@ -856,29 +858,21 @@ def screen_notes(notes: Sequence[str], threshold: int) -> tuple[list[str], int]:
 # ---------------------------------------------------------------------------------------------
 # Identifier patterns (tables, rendered text and survey quotes)
 
-_EMAIL = re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_PHONE = re.compile(r"(?<![\w.])(?:\+44\s?(?:\(0\)\s?)?|0)\d(?:[\s-]?\d){8,9}(?!\w|\.\d)")
-_POSTCODE = re.compile(r"(?<![\w])(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})(?![\w])")
-_POSTCODE_ANY_CASE = re.compile(_POSTCODE.pattern, re.IGNORECASE)
-_PSEUDONYM = re.compile(r"(?<![\w])p_[0-9a-f]{16}(?![\w])")
-_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_DATE = (r"(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS + r",?\s+\d{2,4}|"
-         + _MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4})")
-_DOB = re.compile(r"(?i)\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\W{0,3}" + _DATE)
-_ANY_DATE = re.compile(r"(?i)\b" + _DATE + r"\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS + r"\b|\b"
-                       + _MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)\b")
+_POSTCODE_ANY_CASE = detect.PATTERNS[Kind.POSTCODE]
+_PSEUDONYM = detect.PATTERNS[Kind.PSEUDONYM]
+_EMAIL = detect.PATTERNS[Kind.EMAIL]
+_PHONE = detect.PATTERNS[Kind.PHONE]
+_ANY_DATE = re.compile(r"(?i)\b" + detect.DATE + r"\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + detect.MONTHS
+                       + r"\b|\b" + detect.MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)\b")
 _STREET = re.compile(r"(?i)\b\d+[a-z]?,?\s+(?:[a-z]+\s+){1,3}(?:street|st|road|rd|lane|ln|avenue|ave|close|way|drive|"
                      r"dr|crescent|court|ct|place|pl|terrace|gardens|grove|hill|park|square|row|walk|mews|parade|"
                      r"green|rise|view|vale)\b")
+#: What the publication gate looks for in every published file: contact details, official ids and
+#: dates of birth (:mod:`ij_eval.privacy.detect`), and pseudonymised person ids.
+_GATE_KINDS = (*detect.CONTACT_AND_IDS, Kind.PSEUDONYM)
 
-_TEXT_PATTERNS = (("an email address", _EMAIL), ("a UK phone number", _PHONE), ("a UK postcode", _POSTCODE),
-                  ("a pseudonymised person id", _PSEUDONYM), ("a date of birth", _DOB))
 
-
-def _mask(value: str) -> str:
-    """Enough of a match to find it, not enough to repeat it."""
-    return value[:3] + "…" if len(value) > 3 else "…"
+_mask = detect.masked
 
 
 @functools.cache
@@ -892,13 +886,8 @@ def documented_examples() -> frozenset[str]:
 
 def _identifiers_in(text: str) -> list[tuple[str, str, int]]:
     """(kind, masked match, line number) of each identifier-like pattern in ``text``."""
-    found = []
-    for kind, pattern in _TEXT_PATTERNS:
-        for m in pattern.finditer(text):
-            if m.group(0) in documented_examples():
-                continue
-            found.append((kind, _mask(m.group(0)), text.count("\n", 0, m.start()) + 1))
-    return found
+    return [(str(f.kind), f.shown(text), f.line(text)) for f in detect.find_identifiers(text, _GATE_KINDS)
+            if text[f.start:f.end] not in documented_examples()]
 
 
 def check_text(text: str, where: str) -> list[str]:

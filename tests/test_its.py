@@ -18,7 +18,7 @@ from ij_eval.strands.hotspots.its import POOLED, TIDY_COLUMNS, fit_its, its_by_a
 from ij_eval.strands.hotspots.panel import build_panel
 from ij_eval.validation import load_tables
 
-SICILY = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "sicily.csv"
+SICILY = Path(__file__).resolve().parents[1] / "reference" / "sicily.csv"
 
 
 def _write(path: Path, rows: list[dict]) -> None:

@@ -18,7 +18,7 @@ from ij_eval.pipeline import run_pipeline
 from ij_eval.strands import STRANDS
 from ij_eval.synth import write_synthetic
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "police_uk"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "police_uk"
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from ij_eval.io.police_uk import (
     find_street_files,
 )
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "police_uk"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "police_uk"
 
 # Published row counts: month -> (Derbyshire rows, Derbyshire ASB, Northants rows, Northants ASB)
 PUBLISHED = {

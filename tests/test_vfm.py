@@ -71,7 +71,7 @@ def test_uprating_with_the_shipped_deflator_by_hand():
     ("2008-09", 1.4961), ("2015-16", 1.3408), ("2018-19", 1.2691), ("2019-20", 1.2365), ("2020-21", 1.1751),
     ("2022-23", 1.0953), ("2024-25", 1.0)])
 def test_uprating_factors_match_the_published_ones(year, factor):
-    # ../shared/reference/vfm_parameters.md section 2: "factor to 2024-25 prices", HMT March 2026 vintage
+    # reference/vfm_parameters.md section 2: "factor to 2024-25 prices", HMT March 2026 vintage
     assert load_deflator().factor(year, "2024-25") == pytest.approx(factor, abs=5e-5)
 
 

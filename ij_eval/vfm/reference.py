@@ -1,6 +1,6 @@
 """Published values the appraisal may use without the config supplying them, each with its source.
 
-Only values read in a retrievable source are here (``../shared/reference/costs_and_definitions.md``
+Only values read in a retrievable source are here (``reference/costs_and_definitions.md``
 and ``vfm_parameters.md`` grade them). Everything else (most unit costs of crime by offence type, the
 cost of an ASB incident, case-file time, criminal-justice costs) has no default and must come from the
 config: the run lists what is missing.

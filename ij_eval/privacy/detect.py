@@ -1,0 +1,146 @@
+"""Find things in text that identify or contact a person: the one set of detectors.
+
+Every check on text uses these: the validator scanning input columns, the screen on free text
+that may be published, and the publication gate on the finished store and report. Each detector
+is a compiled pattern with a :class:`Kind`; :func:`find_identifiers` runs the ones asked for and
+returns typed :class:`Finding` s (where, and what kind), never the value itself in a message
+(:func:`masked` shows just enough to find it).
+
+What counts, in the forms people write them:
+
+- **email addresses**, also spelled out ("kyle dot smith at gmail dot com", "kyle(at)gmail(dot)com");
+- **UK phone numbers**: 10 or 11 digits from 0, or +44 / 0044, with spaces, dashes, dots or
+  brackets between them; also read out in words ("oh seven seven double oh ...");
+- **UK postcodes** (any case, with or without the space);
+- **National Insurance numbers** (two letters, six digits, a final A-D; any prefix, so HMRC's
+  example ``QQ 12 34 56 C`` counts too);
+- **PNC ids** (``12/345678A``, ``2012/0123456A``) and **CRO numbers** (``123456/89X``, ``SF 93/123456A``);
+- **dates of birth** (a date after "DOB", "date of birth", "born on");
+- **pseudonymised person ids** (``p_`` + 16 hex characters) in published text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a finding is, in words that finish "looks like ..."."""
+
+    EMAIL = "an email address"
+    SPELLED_EMAIL = "an email address written out in words"
+    PHONE = "a UK phone number"
+    SPELLED_PHONE = "a phone number written out in words"
+    POSTCODE = "a UK postcode"
+    NI_NUMBER = "a National Insurance number"
+    PNC_ID = "a PNC id"
+    CRO_NUMBER = "a CRO number"
+    DATE_OF_BIRTH = "a date of birth"
+    PSEUDONYM = "a pseudonymised person id"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    start: int
+    end: int
+
+    def line(self, text: str) -> int:
+        """1-based line of ``text`` the finding starts on."""
+        return text.count("\n", 0, self.start) + 1
+
+    def shown(self, text: str) -> str:
+        return masked(text[self.start:self.end])
+
+
+def masked(value: str) -> str:
+    """Enough of a match to find it, not enough to repeat it."""
+    return value[:3] + "…" if len(value) > 3 else "…"
+
+
+_DOT = r"\s*(?:[(\[{<]\s*dot\s*[)\]}>]|\bdot\b|\.)\s*"
+_AT = r"\s*(?:[(\[{<]\s*at\s*[)\]}>]|\bat\b|@)\s*"
+MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+DATE = (r"(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTHS + r",?\s+\d{2,4}|"
+        + MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4})")
+_DIGIT_WORD = r"(?:zero|nought|oh|o|one|two|three|four|five|six|seven|eight|nine|\d)"
+_SPOKEN_RUN = rf"(?:(?:double|triple)\s+)?{_DIGIT_WORD}"
+
+PATTERNS: dict[Kind, re.Pattern[str]] = {
+    Kind.EMAIL: re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+    # someone at domain dot tld, with "dot" / "at" as words or in brackets; the "at" must be spelled
+    # out or bracketed (a real @ is Kind.EMAIL) and the domain must end in "dot" + a top-level domain
+    Kind.SPELLED_EMAIL: re.compile(
+        r"(?i)\b[a-z0-9][\w+-]*(?:" + _DOT + r"[\w+-]+)*"
+        + r"\s*(?:[(\[{<]\s*at\s*[)\]}>]|\s\bat\b)\s*"
+        + r"[a-z0-9-]+(?:" + _DOT + r"[a-z0-9-]+)*?"
+        + r"\s*(?:[(\[{<]\s*dot\s*[)\]}>]|\bdot\b)\s*"
+        + r"(?:com|co|org|net|uk|gov|ac|nhs|police|sch|ltd|me|info|io)\b"),
+    Kind.PHONE: re.compile(
+        r"(?<![\w.+/])(?:(?:\+|00)44[\s.-]?(?:\(0\)[\s.-]?)?|\(?0)"
+        r"\d{2,4}\)?(?:[\s.-]?\d){6,8}(?![\w/]|\.\d)"),
+    Kind.SPELLED_PHONE: re.compile(
+        rf"(?i)\b{_SPOKEN_RUN}(?:[\s,-]+{_SPOKEN_RUN}){{6,}}\b"),
+    Kind.POSTCODE: re.compile(
+        r"(?i)(?<![\w])(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})(?![\w])"),
+    Kind.NI_NUMBER: re.compile(
+        r"(?i)(?<![\w])[A-Z]{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?\d{2}[\s-]?[A-D](?![\w])"),
+    Kind.PNC_ID: re.compile(r"(?i)(?<![\w/])(?:\d{2}|(?:19|20)\d{2})/\d{5,7}[A-HJ-NP-Z](?![\w/])"),
+    Kind.CRO_NUMBER: re.compile(r"(?i)(?<![\w/])(?:SF\s?\d{2}/\d{1,6}|\d{1,6}/\d{2})[A-HJ-NP-Z](?![\w/])"),
+    Kind.DATE_OF_BIRTH: re.compile(
+        r"(?i)\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\W{0,3}" + DATE),
+    Kind.PSEUDONYM: re.compile(r"(?<![\w])p_[0-9a-f]{16}(?![\w])"),
+}
+
+#: The detectors for contact details and official ids: what no text from a person may hold.
+CONTACT_AND_IDS: tuple[Kind, ...] = (Kind.EMAIL, Kind.SPELLED_EMAIL, Kind.PHONE, Kind.SPELLED_PHONE, Kind.POSTCODE,
+                                     Kind.NI_NUMBER, Kind.PNC_ID, Kind.CRO_NUMBER, Kind.DATE_OF_BIRTH)
+ALL: tuple[Kind, ...] = tuple(Kind)
+
+
+def _digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
+
+
+def _plausible(kind: Kind, match: str) -> bool:
+    """Checks a pattern cannot express: a phone number's digit count, a spoken number's length."""
+    if kind is Kind.PHONE:
+        n = _digits(match)
+        international = match.lstrip("(").startswith(("+", "00"))
+        return n in (12, 13) if international else n in (10, 11)
+    if kind is Kind.SPELLED_PHONE:
+        words = re.findall(r"(?i)double|triple|" + _DIGIT_WORD, match)
+        count, repeat = 0, 1
+        for w in words:
+            lw = w.lower()
+            if lw in ("double", "triple"):
+                repeat = 2 if lw == "double" else 3
+                continue
+            count += repeat
+            repeat = 1
+        spelled = sum(not w.isdigit() and w.lower() not in ("o",) for w in words)
+        return 10 <= count <= 13 and spelled >= 3
+    return True
+
+
+def find_identifiers(text: str, kinds: Iterable[Kind] = ALL) -> list[Finding]:
+    """Every identifier-like stretch of ``text`` of the given kinds, in order of position.
+
+    Overlapping findings are all kept (an email is also not a phone number, but a caller may
+    want both kinds); ``ignore`` values (documented examples) are the caller's business.
+    """
+    found = []
+    for kind in kinds:
+        for m in PATTERNS[kind].finditer(text):
+            if _plausible(kind, m.group(0)):
+                found.append(Finding(kind, m.start(), m.end()))
+    return sorted(found, key=lambda f: (f.start, f.end, f.kind))
+
+
+def first_identifier(text: str, kinds: Iterable[Kind] = ALL) -> Finding | None:
+    found = find_identifiers(text, kinds)
+    return found[0] if found else None
