@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from builders import csv_text, edit, valid_tables
+
 from hostile_cases.harness import RUN, VALIDATE, Hostile, Workspace
 
 
