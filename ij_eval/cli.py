@@ -1,7 +1,8 @@
 """The ``ij-eval`` command line: parse arguments, call the library, turn domain errors into exit codes.
 
-Exit codes: 0 success; 1 validation found errors; 2 any other problem with the input, config or
-environment (message on stderr, no traceback); 130 interrupted.
+Exit codes (the class of :class:`~ij_eval.errors.IJEvalError` decides): 0 success; 1 bad input data
+(validation errors, an unreadable table); 2 a problem with the config or the environment (message
+on stderr, no traceback); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ij_eval import __version__
-from ij_eval.errors import IJEvalError, InputError, ValidationFailed
+from ij_eval.errors import IJEvalError, ValidationFailed
 
 DEFAULT_CONFIG = "evaluation.toml"
 
@@ -170,9 +171,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(problem.describe(), file=sys.stderr)
         print(f"ij-eval: {exc}; nothing was written", file=sys.stderr)
         return 1
-    except InputError as exc:
-        print(f"ij-eval: {exc}", file=sys.stderr)
-        return 2
     except IJEvalError as exc:
         print(f"ij-eval: {exc}", file=sys.stderr)
         return exc.exit_code

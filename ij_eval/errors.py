@@ -1,7 +1,9 @@
 """Domain exceptions. Each says what was wrong, where, and how to fix it.
 
-The CLI turns any :class:`IJEvalError` into a message on stderr and a non-zero exit, never a
-traceback. Library code raises these for bad input; a bare Python exception means a bug.
+The CLI turns any :class:`IJEvalError` into a message on stderr and its class's exit code, never a
+traceback: 1 for bad input data (:class:`InputError`, :class:`ValidationFailed`), 2 for the config
+or the environment (:class:`ConfigError`, :class:`EnvironmentProblem`, :class:`OutputRefused`,
+and the base class). Library code raises these; any other exception is a bug (exit 3, crash log).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Problem:
 class InputError(IJEvalError):
     """A single located problem that stops reading a file (unreadable, empty, bad encoding)."""
 
+    exit_code = 1
+
     def __init__(self, problem: Problem):
         self.problem = problem
         super().__init__(problem.describe())
@@ -62,6 +66,7 @@ class ValidationFailed(IJEvalError):
     """Validation found errors; ``problems`` holds every problem found (errors and warnings)."""
 
     problems: Sequence[Problem] = field(default_factory=tuple)
+    exit_code = 1
 
     def __str__(self) -> str:
         n = sum(p.level == "error" for p in self.problems)
@@ -70,6 +75,15 @@ class ValidationFailed(IJEvalError):
 
 class ConfigError(IJEvalError):
     """The evaluation config is missing, unreadable or has an invalid setting."""
+
+
+class EnvironmentProblem(IJEvalError):
+    """The machine stopped the work: disk full, read-only file system, permission denied, a path
+    that should be a folder is a file. The message says which path and what to do."""
+
+
+class OutputRefused(IJEvalError):
+    """An output location that writing would damage: not ours to replace, or an input folder."""
 
 
 class IdentifiersPresent(IJEvalError):

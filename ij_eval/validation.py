@@ -1,6 +1,7 @@
 """Validate a data folder against the schemas and cross-table rules, collecting every problem.
 
-``validate_folder`` never raises for bad data (only for a data folder that does not exist): it
+``validate_folder`` never raises for bad data (only :class:`~ij_eval.errors.EnvironmentProblem` for a
+data folder that does not exist): it
 returns a :class:`ValidationReport` whose ``render()`` is the one report a user sees.
 ``load_tables`` is the pipeline's entry: the same checks, raising
 :class:`~ij_eval.errors.ValidationFailed` when any error is found.
@@ -18,7 +19,7 @@ from types import MappingProxyType
 import polars as pl
 
 from ij_eval.config import EvaluationConfig
-from ij_eval.errors import InputError, Problem, ValidationFailed
+from ij_eval.errors import EnvironmentProblem, InputError, Problem, ValidationFailed
 from ij_eval.identifiers import direct_identifier_columns
 from ij_eval.io.parse import Where, clean_text, located, parse_column
 from ij_eval.io.tables import ROW, RawTable, find_table_files, read_raw
@@ -290,7 +291,7 @@ def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> Validatio
     data_dir = Path(data_dir)
     problems: list[Problem] = []
     if not data_dir.is_dir():
-        raise InputError(Problem("error", "", str(data_dir), "", "data folder not found"))
+        raise EnvironmentProblem(f"data folder not found: {data_dir}")
     schemas = load_schemas()
     found, found_problems, others = find_table_files(data_dir, list(schemas))
     problems += found_problems

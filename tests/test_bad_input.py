@@ -22,7 +22,7 @@ from builders import MINIMAL_CONFIG, csv_text, valid_tables, write_folder, write
 
 from ij_eval.cli import main
 from ij_eval.config import EvaluationConfig, config_from_dict
-from ij_eval.errors import InputError, Problem
+from ij_eval.errors import EnvironmentProblem, Problem
 from ij_eval.validation import validate_folder
 
 DEFAULT = EvaluationConfig()
@@ -419,7 +419,7 @@ def test_undeclared_extra_column_is_ignored_and_declared_one_kept(tmp_path):
 
 
 def test_not_a_folder(tmp_path, capsys):
-    with pytest.raises(InputError, match="data folder not found"):
+    with pytest.raises(EnvironmentProblem, match="data folder not found"):
         validate_folder(tmp_path / "nowhere", DEFAULT)
     assert main(["validate", str(tmp_path / "nowhere")]) == 2
     _no_traceback(capsys)
