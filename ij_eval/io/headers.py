@@ -5,7 +5,7 @@ spaces, dashes (``-`` and Unicode dashes such as ``–``) and line breaks become
 that, :func:`check_headers` refuses what would make a column silently unknown or silently wrong:
 
 - an **invisible character** in a name (zero-width space, non-breaking and other Unicode spaces,
-  soft hyphen, a byte-order mark that is not the file's first character, directional marks, other
+  soft hyphen, a byte-order mark other than the one a CSV file may begin with, directional marks, other
   format and control characters, private-use and unassigned code points), named by its code point
   (``U+200B ZERO WIDTH SPACE``), so ``referral_id\\u200b`` is not an unknown column;
 - a name that **mixes Latin with Cyrillic or Greek letters** (``referrаl_id`` with a Cyrillic ``а``
@@ -40,12 +40,14 @@ def normalise_header(name: str) -> str:
     return _SEPARATORS.sub("_", name.lstrip("\ufeff").strip()).lower()
 
 
-def invisible_characters(name: str, *, first: bool = False) -> list[str]:
-    """The invisible characters in ``name``, as ``U+200B ZERO WIDTH SPACE`` (the first header may begin with a BOM)."""
+def invisible_characters(name: str) -> list[str]:
+    """The invisible characters in ``name``, as ``U+200B ZERO WIDTH SPACE``.
+
+    A CSV file's byte-order mark is consumed when the file is decoded, so any U+FEFF left in a
+    header is a second one (or one in the middle of the text).
+    """
     found = []
-    for i, ch in enumerate(name):
-        if ch == "\ufeff" and first and i == 0:
-            continue
+    for ch in name:
         category = unicodedata.category(ch)
         invisible = (category in _INVISIBLE_CATEGORIES and ch not in _ALLOWED_CONTROLS) \
             or (category == "Zs" and ch != " ") or ch in _BLANK_LETTERS
@@ -86,7 +88,7 @@ def check_headers(headers: Sequence[str], frame: pl.DataFrame, table: str, file:
         raise refuse("", f"the header row (row {header_row}) is blank",
                      "put the column names in the first row of the table")
     for i, header in enumerate(headers):
-        invisible = invisible_characters(header, first=i == 0)
+        invisible = invisible_characters(header)
         if invisible:
             raise refuse(shown(header), "invisible character in the header: " + ", ".join(invisible),
                          f"retype the name of {labels[i]} (the character cannot be seen, so the column would not "

@@ -39,6 +39,12 @@ _ZERO = r"^[+-]?(?:0+\.?0*|\.0+)(?:[eE][+-]?\d+)?$"
 EXACT = 2**53  # the largest whole number a float (and so every analysis) holds exactly
 MONEY_EXACT = EXACT / 100  # pounds held exactly to the penny
 SHOW_CHARS = 60  # a value shown in a problem is cut to this many characters
+# Characters that cannot be seen (format, control, private-use and unassigned code points, spaces
+# other than the plain space, blank letters): in an identifier they make two ids that look the same differ.
+INVISIBLE = (r"[\p{Cf}\p{Cc}\p{Co}\p{Cn}\p{Zl}\p{Zp}\x{00a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}"
+             r"\x{115f}\x{1160}\x{3164}\x{ffa0}\x{2800}\x{034f}]")
+# UTF-8 text decoded as Windows-1252 (or Latin-1) on its way here: "é" → "Ã©", "£" → "Â£", "’" → "â€™".
+MOJIBAKE = r"[ÂÃ][\x{0080}-\x{00bf}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|â€|â‚¬"
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,12 @@ def _limit_problems(raw: pl.DataFrame, text: pl.Series, where: Where, column: st
 
 
 def parse_number(raw: pl.DataFrame, text: pl.Series, where: Where, column: str, *, money: bool = False,
-                 whole: bool = False) -> tuple[pl.Series, pl.Series, list[Problem]]:
+                 whole: bool = False, written: pl.Series | None = None) -> tuple[pl.Series, pl.Series, list[Problem]]:
     """Numbers from trimmed text: (typed, rows already reported, problems for values too large or small).
 
     ``typed`` is null where the text is not a plain number or was refused; the caller reports text
-    that is not a number at all (``typed`` null, not reported).
+    that is not a number at all (``typed`` null, not reported). Problems quote ``written`` (the text
+    as in the file, default ``text``).
     """
     plain = _number(text)
     if whole:
@@ -116,7 +123,7 @@ def parse_number(raw: pl.DataFrame, text: pl.Series, where: Where, column: str, 
                 else f"number too large: beyond {EXACT:,} (2^53), the largest held exactly")
     refused = too_large | too_small
     return (null_where(typed, refused), refused,
-            _limit_problems(raw, text, where, column, too_large, too_small, rule))
+            _limit_problems(raw, text if written is None else written, where, column, too_large, too_small, rule))
 
 
 def clean_text(s: pl.Series) -> pl.Series:
@@ -198,6 +205,21 @@ def parse_column(raw: pl.DataFrame, column: Column, where: Where, *,
     kind = column.type
     if kind == "string":
         typed = text
+        if column.unique or column.references or column.pattern or column.name.endswith("_id"):
+            hidden = text.str.contains(INVISIBLE)
+            p = located(raw, hidden, text, where, column.name,
+                        "identifier holds an invisible character (a space that is not a plain space, a zero-width "
+                        "or control character)", hint="retype the identifier: ids that look the same must be the same")
+            if p:
+                problems.append(p)
+                typed = null_where(typed, hidden)
+                reported = reported | hidden.fill_null(False)
+        p = located(raw, text.str.contains(MOJIBAKE), text, where, column.name,
+                    "text looks decoded twice (mojibake, such as 'Ã©' for 'é' or 'Â£' for '£')", level="warning",
+                    hint="the file passed through a wrong encoding before it came here: export it again from the "
+                         "source system as CSV UTF-8")
+        if p:
+            problems.append(p)
     elif kind == "category":
         typed = _code(text)
         allowed = pl.Series(list(column.values), dtype=pl.String)
@@ -223,7 +245,7 @@ def parse_column(raw: pl.DataFrame, column: Column, where: Where, *,
         bad(typed, "not a whole number")
     elif kind in ("number", "money"):
         num = text.str.replace(r"^£\s*", "").str.replace(r"^-£\s*", "-") if kind == "money" else text
-        typed, reported, found = parse_number(raw, num, where, column.name, money=kind == "money")
+        typed, reported, found = parse_number(raw, num, where, column.name, money=kind == "money", written=text)
         problems += found
         bad(typed, "not a number" if kind == "number" else "not an amount of money",
             "write amounts like 1250.50 or £1,250.50 (a comma only between thousands)" if kind == "money"
