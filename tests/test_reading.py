@@ -432,3 +432,17 @@ def test_bad_reading_settings_are_refused(data, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]").replace("^", r"\^")):
         config_from_dict({"data": data})
 
+
+
+def test_pseudonymise_reads_workbooks_with_the_config_settings(tmp_path, monkeypatch):
+    from ij_eval.pseudonymise import KEY_ENV, pseudonymise_folder
+
+    monkeypatch.setenv(KEY_ENV, "k3y-for-tests-7a1f9c2e4b8d6053e1a2b3c4")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    table_workbook(raw / "placements.xlsx", "placements", sheet="Extract", other_sheets=("Notes",),
+                   above=[["Placements, March 2024"]])
+    (raw / "evaluation.toml").write_text('[data]\nheader_row = { placements = 2 }\nsheets = { placements = "Extract" }\n')
+    pseudonymise_folder(raw, tmp_path / "clean")
+    clean = pl.read_csv(tmp_path / "clean" / "placements.csv", infer_schema=False)
+    assert clean["placement_id"].to_list() == ["PL1", "PL2"]
