@@ -184,6 +184,9 @@ def _read_xlsx(path: Path, name: str, options: ReadOptions) -> _Read:
     def header_at(row: int) -> tuple[str, ...]:
         return tuple("" if v is None else str(v) for v in frame.row(row - 1)) if frame.height >= row else ()
 
+    if frame.height == 0:
+        raise InputError(Problem("error", name, path.name, "", f"{where} is empty",
+                                 hint="put the table on this sheet, or name its sheet with [data] sheets"))
     headers = header_at(k)
     if k == 1 and not any(h.strip() for h in headers):  # blank rows above the table: the first row used
         used = frame.with_row_index("i").filter(pl.any_horizontal(pl.exclude("i").str.strip_chars() != ""))
