@@ -57,6 +57,16 @@ def test_mixed_is_found_when_the_utf8_text_comes_after_the_bad_byte(tmp_path):
     assert p.rule.startswith("mixed encodings") and p.rows == (2,)
 
 
+@pytest.mark.parametrize(("data", "multibyte"), [
+    (b"a\xe9b\n\xf0\x9f\x98\x80\n", True),  # an emoji (4 bytes) beside a Windows-1252 byte
+    (b"caf\xc3\xa9 \xff\n", True),
+    (b"\xe9\xe8\xa3\n", False),  # only single bytes that are not UTF-8
+    (b"a\xe9b\n\xc3", False),  # a sequence cut off by the end of the file is not valid
+])
+def test_valid_multibyte_utf8_is_recognised_among_bad_bytes(tmp_path, data, multibyte):
+    assert csv_file._has_multibyte(_write(tmp_path, data)) is multibyte
+
+
 def test_genuine_windows_1252_is_still_read(tmp_path):
     data = costs_bytes("cp1252").replace(b"PCC", "Café fund".encode("cp1252"))
     raw = read_raw(_write(tmp_path, data), "costs")

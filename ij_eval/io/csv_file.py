@@ -38,11 +38,6 @@ MAX_LINE_BYTES = 8 << 20  # one physical line; a longer one is not a table's rec
 _CHUNK = 1 << 20
 _SHOW = 5
 _SAVE_AS_UTF8 = "open it in Excel and save it as \"CSV UTF-8 (Comma delimited)\""
-# A valid UTF-8 sequence of two to four bytes (RFC 3629: no overlongs, no surrogates).
-_MULTIBYTE = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
-    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
-    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 _BARE_CR = re.compile(rb"\r(?!\n)")
 _OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
@@ -124,12 +119,17 @@ def _context(path: Path, offset: int) -> str:
 
 
 def _has_multibyte(path: Path) -> bool:
-    tail = b""
+    """Whether the file holds a valid multi-byte UTF-8 sequence, whatever else it holds.
+
+    Decoding with ``surrogateescape`` turns each byte that is not UTF-8 into one character and each
+    valid sequence of n bytes into one: the text is shorter than the bytes exactly when there is one.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    chars = size = 0
     for chunk in _chunks(path):
-        if _MULTIBYTE.search(tail + chunk):
-            return True
-        tail = chunk[-3:]
-    return False
+        chars += len(decoder.decode(chunk))
+        size += len(chunk)
+    return chars + len(decoder.decode(b"", final=True)) < size
 
 
 @dataclass
