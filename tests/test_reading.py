@@ -452,7 +452,8 @@ def test_pseudonymise_reads_workbooks_with_the_config_settings(tmp_path, monkeyp
     raw.mkdir()
     table_workbook(raw / "placements.xlsx", "placements", sheet="Extract", other_sheets=("Notes",),
                    above=[["Placements, March 2024"]])
-    (raw / "evaluation.toml").write_text('[data]\nheader_row = { placements = 2 }\nsheets = { placements = "Extract" }\n')
+    (raw / "evaluation.toml").write_text(
+        '[data]\nheader_row = { placements = 2 }\nsheets = { placements = "Extract" }\n')
     pseudonymise_folder(raw, tmp_path / "clean")
     clean = pl.read_csv(tmp_path / "clean" / "placements.csv", infer_schema=False)
     assert clean["placement_id"].to_list() == ["PL1", "PL2"]

@@ -155,7 +155,7 @@ def _read_csv(path: Path, name: str, options: ReadOptions) -> _Read:
     return _Read(frame, shape.header, 2, labels, encoding=encoding)
 
 
-def _cells_problem(level: str, name: str, file: str, cells: workbook._Cells, headers: tuple[str, ...],
+def _cells_problem(level: str, name: str, file: str, cells: workbook.Cells, headers: tuple[str, ...],
                    first_column: int, rule: str, hint: str = "") -> Problem:
     columns = []
     for column in sorted(cells.n):

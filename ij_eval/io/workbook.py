@@ -72,7 +72,7 @@ class Sheet:
 
 
 @dataclass
-class _Cells:
+class Cells:
     """Formula and error cells of the table part of a sheet, by sheet column: counts and the first few."""
 
     n: dict[int, int] = field(default_factory=dict)
@@ -174,9 +174,9 @@ def _has_formula_or_error(zf: zipfile.ZipFile, part: str) -> bool:
 class FormulaScan:
     """Formula and error cells at or below the header row."""
 
-    uncached: _Cells = field(default_factory=_Cells)
-    errors: _Cells = field(default_factory=_Cells)
-    cached: _Cells = field(default_factory=_Cells)
+    uncached: Cells = field(default_factory=Cells)
+    errors: Cells = field(default_factory=Cells)
+    cached: Cells = field(default_factory=Cells)
     recalc_on_load: bool = False
 
 
