@@ -35,7 +35,7 @@ from ij_eval import __version__
 from ij_eval.errors import IJEvalError, InputError, Problem
 from ij_eval.identifiers import direct_identifier_columns
 from ij_eval.io.parse import Where, located, parse_column
-from ij_eval.io.tables import RawTable, find_table_files, read_raw
+from ij_eval.io.tables import RawTable, find_table_files, read_options, read_raw
 from ij_eval.schema import Column, TableSchema, load_schemas
 from ij_eval.validation import POLICE_UK_DIR  # data.police.uk open data: no person data, copied through
 
@@ -332,11 +332,12 @@ def pseudonymise_folder(in_dir: str | Path, out_dir: str | Path, *, key_file: st
     in_dir, out_dir = Path(in_dir).resolve(), Path(out_dir).resolve()
     _check_folders(in_dir, out_dir)
     key, key_source = load_key(key_file)
-    if date_order is None:
-        from ij_eval.config import load_config
+    from ij_eval.config import DataConfig, load_config
 
-        config = in_dir / CONFIG_FILE
-        date_order = load_config(config).data.date_order if config.is_file() else "auto"
+    config = in_dir / CONFIG_FILE
+    data = load_config(config).data if config.is_file() else DataConfig()  # also the sheets and header rows
+    if date_order is None:
+        date_order = data.date_order
     schemas = load_schemas()
     found, problems, others = find_table_files(in_dir, list(schemas))
     if problems:
@@ -354,7 +355,7 @@ def pseudonymise_folder(in_dir: str | Path, out_dir: str | Path, *, key_file: st
         for name, schema in schemas.items():
             if name not in found:
                 continue
-            raw = read_raw(found[name], name)
+            raw = read_raw(found[name], name, read_options(data, schema))
             frame, result = _pseudonymise_table(raw, schema, hasher, date_order)
             frame.write_csv(tmp / result.output)
             results.append(result)

@@ -21,8 +21,8 @@ import polars as pl
 from ij_eval.config import EvaluationConfig
 from ij_eval.errors import EnvironmentProblem, InputError, Problem, ValidationFailed
 from ij_eval.identifiers import direct_identifier_columns
-from ij_eval.io.parse import Where, clean_text, located, parse_column
-from ij_eval.io.tables import ROW, RawTable, find_table_files, read_raw
+from ij_eval.io.parse import Where, clean_text, located, parse_column, parse_covariate
+from ij_eval.io.tables import ROW, RawTable, find_table_files, read_options, read_raw
 from ij_eval.schema import TableSchema, load_schemas
 
 POLICE_UK_DIR = "police_uk"
@@ -133,13 +133,6 @@ def _check_columns(raw: RawTable, schema: TableSchema, config: EvaluationConfig,
     return covariates, ignored
 
 
-def _covariate(raw: pl.DataFrame, name: str) -> pl.Series:
-    """A declared extra covariate: numeric if every value is, otherwise text."""
-    text = clean_text(raw[name])
-    number = text.str.replace_all(",", "").cast(pl.Float64, strict=False)
-    return number if number.null_count() == text.null_count() else text
-
-
 def _check_values(frame: pl.DataFrame, text: dict[str, pl.Series], schema: TableSchema, where: Where,
                   config: EvaluationConfig, problems: list[Problem]) -> None:
     """Required, range, pattern, uniqueness, date-plausibility and row-rule checks on typed values.
@@ -236,7 +229,10 @@ def _typed_table(raw: RawTable, schema: TableSchema, config: EvaluationConfig,
             typed = pl.Series(col.name, [None] * raw.frame.height, dtype=_POLARS_TYPE[col.type])
             text[col.name] = pl.Series(col.name, [None] * raw.frame.height, dtype=pl.String)
         columns.append(typed)
-    columns += [_covariate(raw.frame, c) for c in covariates]
+    for c in covariates:  # numeric if every value is a number, otherwise text
+        typed, found = parse_covariate(raw.frame, c, where)
+        problems.extend(found)
+        columns.append(typed)
     frame = pl.DataFrame(columns).with_columns(raw.frame[ROW])
     _check_values(frame, text, schema, where, config, problems)
     return Table(schema.name, raw.path, frame, raw.encoding, covariates, ignored)
@@ -303,10 +299,11 @@ def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> Validatio
                                         hint=f"put {name}.csv (or .xlsx / .parquet) in {data_dir}"))
             continue
         try:
-            raw = read_raw(found[name], name)
+            raw = read_raw(found[name], name, read_options(config.data, schema))
         except InputError as exc:
-            problems.append(exc.problem)
+            problems.extend(exc.problems)
             continue
+        problems.extend(raw.notes)
         table = _typed_table(raw, schema, config, problems)
         if table is not None:
             tables[name] = table

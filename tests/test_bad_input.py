@@ -319,8 +319,8 @@ CASES = [
     Case("header_only", Expect("error", "costs.csv", "", "file has a header but no data rows"),
          after=_write_bytes("costs.csv", _costs_csv().splitlines()[0].encode() + b"\n")),
     Case("neither_utf8_nor_cp1252",
-         Expect("error", "costs.csv", "", "file is neither UTF-8 nor Windows-1252 text"),
-         after=_write_bytes("costs.csv", _costs_csv().encode("utf-8").replace(b"PCC", b"P\x81C"))),
+         Expect("error", "costs.csv", "", "file is neither UTF-8 nor Windows-1252 text", 1, (3,)),
+         after=_write_bytes("costs.csv", _costs_csv().encode("cp1252").replace(b"PCC", b"P\x81C"))),
     Case("ragged_csv_row_with_extra_field",
          Expect("error", "costs.csv", "", "row does not have the 7 fields of the header", 1, (3,), ("8 fields",)),
          after=_append_field_to_line("costs.csv", "costs", 3, ",surplus")),
@@ -607,7 +607,7 @@ def test_bad_encoding_hint_gives_the_byte_offset_in_the_file(tmp_path):
     counted from the start of a 1 MiB read chunk, not the file; beyond the first MiB it points at
     the wrong place and "a chunk" means nothing to a user."""
     folder = write_folder(tmp_path)
-    head = _costs_csv().encode()
+    head = _costs_csv().encode("cp1252")  # "£" as one Windows-1252 byte: no valid UTF-8 sequence, so not mixed
     filler = b"".join(f"Filler item {i},other,1,false,2024-01-01,2024-01-31,PCC\n".encode() for i in range(25_000))
     assert len(head) + len(filler) > 1 << 20
     bad_at = len(head) + len(filler) + len(b"Bad item,other,1,false,2024-01-01,2024-01-31,P")
@@ -616,6 +616,7 @@ def test_bad_encoding_hint_gives_the_byte_offset_in_the_file(tmp_path):
     p = one_error(report)
     assert p.rule == "file is neither UTF-8 nor Windows-1252 text"
     assert "chunk" not in p.hint and str(bad_at) in p.hint, p.hint
+    assert p.rows == (4 + 25_000 + 1,)  # header, 3 rows, the filler, then the bad row
 
 
 def test_problem_values_show_numbers_as_written(tmp_path):
