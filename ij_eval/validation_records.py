@@ -399,8 +399,10 @@ def check_asb_months(areas: Table, counts: Table, config: EvaluationConfig) -> l
             else "counted as zero ASB")
     if missing.height:
         per_area = _month_runs(missing)
-        rule = (f"{_s(missing.height, 'area-month')} in {_s(per_area.height, 'area')} have no row between "
-                f"{first:%Y-%m} and {last:%Y-%m} ({_listing(per_area)}); they are {what} ({setting})")
+        one_month = missing.height == 1
+        rule = (f"{_s(missing.height, 'area-month')} in {_s(per_area.height, 'area')} "
+                f"{'has' if one_month else 'have'} no row between {first:%Y-%m} and {last:%Y-%m} "
+                f"({_listing(per_area)}); {'it is' if one_month else 'they are'} {what} ({setting})")
         hint = ('add a row with count 0 for each month without ASB; if the extract leaves such months out, set '
                 '[hotspots] missing_months = "zero"' if mode == "missing" else
                 'if these months were lost from the extract rather than months without ASB, supply them or set '
@@ -414,7 +416,8 @@ def check_asb_months(areas: Table, counts: Table, config: EvaluationConfig) -> l
                 else "counted as zero ASB in every month")
         problems.append(Problem(
             "warning", counts.name, counts.file, "area_id",
-            f"{_s(len(absent), 'area')} of {areas.file} have no rows at all ({listed}); they are {fate} ({setting})",
+            f"{_s(len(absent), 'area')} of {areas.file} {'has' if len(absent) == 1 else 'have'} no rows at all "
+            f"({listed}); {'it is' if len(absent) == 1 else 'they are'} {fate} ({setting})",
             hint=f"add their monthly counts, or remove them from {areas.file}"))
     return problems
 
@@ -429,7 +432,8 @@ def check_police_uk_months(police_uk: PoliceUkAsb, folder: str) -> list[Problem]
     n = sum(len(m) for m in gaps.values())
     return [Problem(
         "warning", "police_uk", folder, "",
-        f"{_s(n, 'force-month')} between the first and last month of the files have no street-level file "
+        f"{_s(n, 'force-month')} between the first and last month of the files {'has' if n == 1 else 'have'} no "
+        "street-level file "
         f"({_listing(per_force)}); a month without a file is not a month without ASB: in those months only the "
         "areas with ASB rows have a count, and the others are left out of the hotspot panel and models",
         hint="download the missing months from data.police.uk (some forces did not publish every month)")]

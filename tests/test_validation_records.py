@@ -265,7 +265,7 @@ def test_asb_months_missing_named_by_area_and_month() -> None:
                         "(B1: 2024-01 to 2024-02; H1: 2024-02, 2024-04 to 2024-05); they are left out of the "
                         "hotspot panel and models, not counted as zero ([hotspots] missing_months = \"missing\")")
     assert 'missing_months = "zero"' in gap.hint
-    assert absent.rule.startswith("1 area of areas.csv have no rows at all (C2)")
+    assert absent.rule.startswith("1 area of areas.csv has no rows at all (C2); it is left out of the hotspot panel")
 
 
 def test_asb_months_missing_as_zero_says_so() -> None:
