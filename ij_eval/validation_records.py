@@ -384,7 +384,9 @@ def _listing(per_area: pl.DataFrame) -> str:
 def check_asb_months(areas: Table, counts: Table, config: EvaluationConfig) -> list[Problem]:
     """Area-months without a row in asb_counts, between the first and last month of any area."""
     mode = config.hotspots.missing_months
-    known = areas.frame.select("area_id").drop_nulls().unique()
+    # An area with a row whose period is blank or unreadable (an error already) cannot be judged.
+    unjudged = counts.frame.filter(pl.col("period").is_null()).select("area_id").drop_nulls().unique()
+    known = areas.frame.select("area_id").drop_nulls().unique().join(unjudged, on="area_id", how="anti")
     have = (counts.frame.select("area_id", "period").drop_nulls().unique()
             .join(known, on="area_id", how="semi"))  # unknown areas are reported as not found in areas
     if have.height == 0:
