@@ -165,8 +165,8 @@ CASES = [
             says=("ERROR: areas.csv, column 'parent_hotspot': buffer is its own parent hotspot (1 row; first at row 3; "
                   "values 'B1')",)),
     Hostile("rec_run_buffer_around_a_comparison_area", CATEGORY, _cells(areas__parent_hotspot__1="C1"), (RUN,), 1,
-            says=("ERROR: areas.csv, column 'parent_hotspot': buffer's parent_hotspot is not a hotspot (1 row; first at "
-                  "row 3; values 'B1 -> C1 (comparison)')", "nothing was written"), prior_store=True),
+            says=("ERROR: areas.csv, column 'parent_hotspot': buffer's parent_hotspot is not a hotspot (1 row; "
+                  "first at row 3; values 'B1 -> C1 (comparison)')", "nothing was written"), prior_store=True),
     Hostile("rec_validate_hotspot_referral_in_a_comparison_area", CATEGORY, _cells(referrals__hotspot_id__1="C1"),
             (VALIDATE,), 0, says=("WARNING: referrals.csv, column 'hotspot_id': referred through hotspot policing in "
                                   "an area that is not a hotspot (1 referral)", "values 'C1 (comparison)'")),
