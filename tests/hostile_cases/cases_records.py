@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from builders import csv_text, edit, valid_tables
 
@@ -76,12 +77,16 @@ def _police_uk(months: tuple[str, ...], *, keep_counts: bool):
     return arrange
 
 
-def _panel_has(area: str, expected: list[tuple[str, str]]):
-    """Check: the store's hotspots_panel lists exactly these (period, count) rows for ``area``."""
+def _panel_has(area: str, expected: list[tuple[str, str]], *, gaps: bool):
+    """Check: the store's hotspots_panel lists exactly these (period, count) rows for ``area``, and the
+    hotspot strand's notes say whether area-months were left out."""
     def check(ws: Workspace, outcome: Outcome) -> None:
         text = (ws.out / "tables" / "hotspots_panel.csv").read_text(encoding="utf-8")
         rows = [(r["period"], r["count"]) for r in csv.DictReader(io.StringIO(text)) if r["area_id"] == area]
         assert rows == expected, rows
+        notes = " ".join(json.loads((ws.out / "results.json").read_text(encoding="utf-8"))
+                         ["strands"]["hotspots"]["notes"])
+        assert ("left out (missing, not zero)" in notes) == gaps, notes
     return check
 
 
@@ -178,11 +183,11 @@ CASES = [
                        'out, set [hotspots] missing_months = "zero"')),
     Hostile("rec_run_asb_month_missing_is_left_out", CATEGORY, _drop_counts(("H1", "2024-02")), (RUN_LOUD,), 0,
             says=(GAP,), writes="output",
-            check=_panel_has("H1", [("2024-01-01", "31"), ("2024-03-01", "19")])),
+            check=_panel_has("H1", [("2024-01-01", "31"), ("2024-03-01", "19")], gaps=True)),
     Hostile("rec_run_asb_month_missing_as_zero", CATEGORY,
             _then_config(_drop_counts(("H1", "2024-02")), '[hotspots]\nmissing_months = "zero"'), (RUN_LOUD,), 0,
             says=("it is counted as zero ASB ([hotspots] missing_months = \"zero\")",), writes="output",
-            check=_panel_has("H1", [("2024-01-01", "31"), ("2024-02-01", "0"), ("2024-03-01", "19")])),
+            check=_panel_has("H1", [("2024-01-01", "31"), ("2024-02-01", "0"), ("2024-03-01", "19")], gaps=False)),
     Hostile("rec_validate_asb_area_without_counts", CATEGORY,
             _drop_counts(("C1", "2024-01"), ("C1", "2024-02"), ("C1", "2024-03")), (VALIDATE,), 0,
             says=("WARNING: asb_counts.csv, column 'area_id': 1 area of areas.csv has no rows at all (C1); it is left "
@@ -195,5 +200,5 @@ CASES = [
             says=(NO_FILE, "a month without a file is not a month without ASB")),
     Hostile("rec_run_police_uk_month_without_file_is_left_out", CATEGORY,
             _police_uk(("2024-01", "2024-03"), keep_counts=False), (RUN_LOUD,), 0, says=(NO_FILE,), writes="output",
-            check=_panel_has("H1", [("2024-01-01", "2"), ("2024-03-01", "2")])),
+            check=_panel_has("H1", [("2024-01-01", "2"), ("2024-03-01", "2")], gaps=True)),
 ]

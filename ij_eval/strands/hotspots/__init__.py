@@ -207,5 +207,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         out.notes.append("Synthetic data: these figures illustrate the method and describe no real area.")
     out.notes.append(f"ASB source: {source}; {panel['area_id'].n_unique()} areas, "
                      f"{panel['period'].n_unique()} periods.")
+    if panel.height and panel.height < panel["area_id"].n_unique() * (panel["time"].max() - panel["time"].min() + 1):
+        out.notes.append("Some area-months have no ASB data and are left out (missing, not zero): the models use the "
+                         "area-months present, and the monthly series and yearly shares add up only those.")
     return StrandResult(NAME, MappingProxyType(out.headlines), MappingProxyType(dict(sorted(out.tables.items()))),
                         tuple(out.figures), exclusions, tuple(dict.fromkeys(out.notes)))  # each note once
