@@ -21,6 +21,7 @@ ComparisonKind = Literal["concurrent", "historical"]
 Overdispersion = Literal["quasi-poisson", "negative-binomial"]
 OutcomeMeasure = Literal["proven", "local"]
 MatchingMethod = Literal["nearest", "ipw"]
+MissingMonths = Literal["missing", "zero"]
 Shares = tuple[tuple[str, float], ...]  # (category, share) pairs, from a TOML table category = share
 HeaderRow = int | tuple[tuple[str, int], ...]  # one row for every workbook, or (table, row) pairs
 EXCEL_MAX_ROW = 1_048_576
@@ -90,6 +91,15 @@ class HotspotConfig:
     event_leads: int = 12  # periods before the start shown in the event study
     event_lags: int = 12  # periods after the start shown in the event study
     placebo_shift: int = 12  # the placebo start is this many periods before the real one
+    # An area-month with no row in asb_counts (a gap inside an area's series, or months before its
+    # first or after its last row while other areas have them): "missing" leaves it out of the
+    # panel and the models; "zero" counts it as no ASB. The default is "missing": the schema asks
+    # for one row per area and month (a month with no ASB is a row with count 0), so an absent row
+    # is absent data, and zeros invented for lost months would read as a fall (or rise) in ASB.
+    # Set "zero" when the extract leaves out months without ASB. Validation warns either way,
+    # naming the areas and months. data.police.uk input is not affected: a month whose file is
+    # present is complete (no row = no ASB), and a month with no file is always missing.
+    missing_months: MissingMonths = "missing"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ij_eval.identifiers import direct_identifier_columns
 from ij_eval.io.parse import Where, clean_text, located, parse_column, parse_covariate
 from ij_eval.io.tables import ROW, RawTable, find_table_files, read_options, read_raw
 from ij_eval.schema import TableSchema, load_schemas
+from ij_eval.validation_records import check_records
 
 POLICE_UK_DIR = "police_uk"
 _EARLIEST_PLAUSIBLE = dt.date(1990, 1, 1)
@@ -282,7 +283,8 @@ def _check_lsoa_overlap(tables: dict[str, Table], problems: list[Problem]) -> No
 
 
 def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> ValidationReport:
-    """Check every table in ``data_dir`` and every cross-table rule; collect all problems."""
+    """Check every table in ``data_dir``, every cross-table rule and the checks across records about one
+    person or one area (:mod:`ij_eval.validation_records`); collect all problems."""
     start = time.perf_counter()
     data_dir = Path(data_dir)
     problems: list[Problem] = []
@@ -329,6 +331,7 @@ def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> Validatio
     for name in ("asb_counts", "asb_incidents"):
         if name in tables and "areas" not in tables:
             problems.append(Problem("error", "areas", "areas.csv", "", f"{name} needs an areas table"))
+    problems += check_records(tables, config, police_uk, f"{POLICE_UK_DIR}/")
     return ValidationReport(data_dir, tuple(problems), MappingProxyType(tables), police_uk,
                             time.perf_counter() - start)
 

@@ -231,10 +231,10 @@ CASES = [
          Expect("warning", "offences.csv", "offence_date", "date after the data extract date (2024-12-31)", 1, (4,),
                 ("2025-02-01",)),
          cells={("offences", "offence_date", 2): "2025-02-01"}, config={"data": {"extract_date": "2024-12-31"}}),
-    Case("implausibly_early_date",
-         Expect("warning", "offences.csv", "offence_date", "implausibly early date (before 1990)", 1, (3,),
+    Case("implausibly_early_date",  # P005 (O004) made 70, so that 1985 is not before their 10th birthday too
+         Expect("warning", "offences.csv", "offence_date", "implausibly early date (before 1990)", 1, (5,),
                 ("1985-06-10",)),
-         cells={("offences", "offence_date", 1): "1985-06-10"}),
+         cells={("offences", "offence_date", 3): "1985-06-10", ("referrals", "age", 4): "70"}),
     # ---- values and rules
     Case("required_value_missing", Expect("error", R, "age", "required value missing", 1, (3,)),
          cells={("referrals", "age", 1): None}),
@@ -280,7 +280,8 @@ CASES = [
     Case("duplicate_composite_key_in_asb_counts",
          Expect("error", "asb_counts.csv", "area_id + period", "duplicate key (each combination must appear once)",
                 2, (2, 3), ("H1 / 2024-01-01", "H1 / 2024-01-01")),
-         cells={("asb_counts", "period", 1): "2024-01"}),
+         cells={("asb_counts", "period", 1): "2024-01"},
+         also=(Also("warning", "asb_counts.csv", "(H1: 2024-02)"),)),  # H1's February is gone
     Case("bad_lsoa_code_in_list",
          Expect("error", "areas.csv", "lsoa_codes", "item does not match the expected format", 1, (3,),
                 ("E0100003",)),
@@ -292,7 +293,8 @@ CASES = [
     Case("lsoa_code_in_two_areas",
          Expect("error", "areas.csv", "lsoa_codes", "LSOA code listed in more than one area", 2, (2, 4),
                 ("H1: E01000001", "C1: E01000001")),
-         cells={("areas", "lsoa_codes", 2): "E01000001"}),
+         cells={("areas", "lsoa_codes", 2): "E01000001"},
+         also=(Also("warning", "placements.csv", "placement in a comparison area"),)),  # PL1 is in E01000001
     Case("buffer_without_parent_hotspot",
          Expect("error", "areas.csv", "parent_hotspot", "required where role is 'buffer'", 1, (3,)),
          cells={("areas", "parent_hotspot", 1): None}),
@@ -309,7 +311,8 @@ CASES = [
          cells={("participant_survey", "referral_id", 2): "R404"}),
     Case("asb_counts_area_not_in_areas",
          Expect("error", "asb_counts.csv", "area_id", "not found in areas.area_id", 1, (10,), ("Z9",)),
-         cells={("asb_counts", "area_id", 8): "Z9"}),
+         cells={("asb_counts", "area_id", 8): "Z9"},
+         also=(Also("warning", "asb_counts.csv", "(C1: 2024-03)"),)),  # C1's March became Z9's
     Case("orphan_placement_id_in_referrals",
          Expect("error", R, "placement_id", "not found in placements.placement_id", 1, (3,), ("PL7",)),
          cells={("referrals", "placement_id", 1): "PL7"}),
