@@ -347,7 +347,7 @@ def _scan(raw: RawTable, frame: pl.DataFrame, schema: TableSchema, covariates: t
             notes.append(f"{f.column} values look like {f.kind} in {_rows(raw, f.mask)}; they were replaced "
                          "by pseudonyms like every other id, and nothing of them is kept")
             continue
-        p = allow.value_problem(f, raw.frame, where, pseudonymised=False)
+        p = allow.value_problem(f, raw.frame, where, stage="pseudonymise")
         if p:
             problems.append(p)
     for column, role in roles.items():

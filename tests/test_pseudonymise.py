@@ -465,3 +465,147 @@ def test_ids_that_merge_when_normalised_are_refused(tmp_path: Path, key: str) ->
     [p] = info.value.problems
     assert (p.file, p.column, p.rows) == ("referrals.csv", "referral_id", (2, 3))
     assert sorted(q.name for q in tmp_path.iterdir()) == ["in"]
+
+
+# ---- the allowlist, values and other files ----------------------------------------------------------
+
+EXAMPLE_HEADERS = {  # header -> a value that must not survive
+    "Home Postcode": "DE22 3AB", "Contact Email": "kyle.smith@example.org", "DOB (dd/mm/yyyy)": "14/03/2006",
+    "Suspect Name": "Kyle Smith", "Current Address": "14 Elm Road", "Phone 2": "07700 900461",
+    "CRO number": "123456/89X", "Notes": "brother of Dave", "school": "Hill High",
+}
+
+
+def test_only_schema_columns_and_declared_covariates_are_written(tmp_path: Path, key: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    header = ["referral_id", "person_id", "offence_date", "employment", *EXAMPLE_HEADERS]
+    write_csv(data / "referrals.csv", header, [["R1", "NOM-1", "2024-03-14", "student", *EXAMPLE_HEADERS.values()]])
+    config = tmp_path / "elsewhere.toml"
+    config.write_text('[reoffending]\ncovariates = ["age", "sex", "employment"]\n', encoding="utf-8")
+    assert main(["pseudonymise", str(data), str(tmp_path / "out"), "--config", str(config)]) == 0
+    printed = capsys.readouterr().out
+    out = read_out(tmp_path / "out" / "referrals.csv")
+    assert out.columns == ["referral_id", "person_id", "offence_date", "employment", "age"]
+    assert out["employment"].to_list() == ["student"] and out["age"].to_list() == ["18"]
+    content = b"".join(output_bytes(tmp_path / "out").values())
+    for value in EXAMPLE_HEADERS.values():
+        assert value.encode() not in content, value
+    for header_ in EXAMPLE_HEADERS:  # each dropped column is named, with its reason, in the summary
+        assert f"dropped {header_!r}: " in printed, header_
+    assert "dropped 'Notes': not in the schema and not declared" in printed
+    assert "dropped 'Home Postcode': a direct identifier: a postcode" in printed
+    assert "age derived from 'DOB (dd/mm/yyyy)'" in printed
+    assert f"covariates declared in {config}" in printed
+    log = json.loads((tmp_path / "out" / LOG_FILE).read_text(encoding="utf-8"))
+    assert {d["header"] for d in log["tables"]["referrals"]["dropped"]} == set(EXAMPLE_HEADERS)
+    assert log["tables"]["referrals"]["covariates"] == ["employment"]
+    after = validate_folder(tmp_path / "out", config_from_toml(config))  # (required columns are missing here)
+    assert not [p for p in after.problems if "not in the schema" in p.rule or "direct identifier" in p.rule
+                or "look like" in p.rule], after.render()
+
+
+def config_from_toml(path: Path):
+    from ij_eval.config import load_config
+
+    return load_config(path)
+
+
+def test_without_a_config_no_covariate_is_kept(tmp_path: Path, key: str) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    write_csv(data / "referrals.csv", ["referral_id", "person_id", "employment"], [["R1", "NOM-1", "student"]])
+    result = pseudonymise_folder(data, tmp_path / "out")
+    assert read_out(tmp_path / "out" / "referrals.csv").columns == ["referral_id", "person_id"]
+    assert "no covariates are declared" in result.describe()
+
+
+def test_files_that_are_not_tables_are_left_behind_and_listed(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in")
+    (data / "notes.txt").write_text("Kyle Smith 07700 900461\n", encoding="utf-8")
+    (data / "old_evaluation.toml").write_text('[scheme]\nname = "x"\n', encoding="utf-8")
+    (data / ".hidden.csv").write_text("name\nKyle Smith\n", encoding="utf-8")
+    street = data / "police_uk" / "2024-01"
+    street.mkdir(parents=True)
+    (street / "2024-01-derbyshire-street.csv").write_text(POLICE_UK_FILE, encoding="utf-8")
+    (street / "2024-01-derbyshire-outcomes.csv").write_text("Crime ID,Month\n,2024-01\n", encoding="utf-8")
+    (street / "2024-02-derbyshire-street.csv").write_text("Name,Month,LSOA code,Crime type\nKyle Smith,2024-02,"
+                                                          "E01013456,Anti-social behaviour\n", encoding="utf-8")
+    (data / "police_uk" / "readme.txt").write_text("called 07700 900461", encoding="utf-8")
+    result = pseudonymise_folder(data, tmp_path / "out")
+    out = tmp_path / "out"
+    files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert files == {"referrals.csv", "offences.csv", LOG_FILE, "police_uk/2024-01/2024-01-derbyshire-street.csv"}
+    left = dict(result.not_copied)
+    assert set(left) == {"notes.txt", "old_evaluation.toml", ".hidden.csv", "police_uk/readme.txt",
+                         "police_uk/2024-01/2024-01-derbyshire-outcomes.csv",
+                         "police_uk/2024-01/2024-02-derbyshire-street.csv"}
+    assert "may hold personal data" in left["notes.txt"]
+    assert "header is not that of a data.police.uk street-level file" in left[
+        "police_uk/2024-01/2024-02-derbyshire-street.csv"]
+    assert "NOT copied: notes.txt" in result.describe()
+    log = json.loads((out / LOG_FILE).read_text(encoding="utf-8"))
+    assert {e["file"] for e in log["not_copied"]} == set(left)
+
+
+def test_contact_details_in_structured_text_are_refused(tmp_path: Path, key: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    data = make_input(tmp_path / "in")
+    write_csv(data / "placements.csv", ["placement_id", "site", "activity"],
+              [["PL1", "Park", "litter_picking"], ["PL2", "Back garden, ring 07700 900461", "allotment"]])
+    write_csv(data / "costs.csv", ["item", "category", "amount_gbp", "period_start", "period_end", "funder"],
+              [["Paint", "equipment", "10", "2024-01-01", "2024-01-31", "jane dot doe at gmail dot com"]])
+    assert main(["pseudonymise", str(data), str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "placements.csv, column 'site': values look like a UK phone number" in err and "row 3" in err
+    assert "costs.csv, column 'funder': values look like an email address written out in words" in err
+    assert "07700" not in err and "jane" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_names_as_person_ids_are_refused_emails_hashed_with_a_note(tmp_path: Path, key: str) -> None:
+    data = tmp_path / "in"
+    data.mkdir()
+    write_csv(data / "referrals.csv", ["referral_id", "person_id"], [["R1", "John Smith"], ["R2", "NOM-2"]])
+    with pytest.raises(ValidationFailed) as info:
+        pseudonymise_folder(data, tmp_path / "out")
+    [p] = info.value.problems
+    assert (p.column, p.rows, p.values) == ("person_id", (2,), ())
+    assert "look like a person's name" in p.rule and "nominal or PNC id" in p.hint
+    write_csv(data / "referrals.csv", ["referral_id", "person_id"], [["R1", "kyle@example.org"], ["R2", "NOM-2"]])
+    result = pseudonymise_folder(data, tmp_path / "out")
+    assert any("person_id values look like an email address in 1 row (first at row 2)" in n
+               for n in result.tables[0].notes)
+    assert b"kyle" not in (tmp_path / "out" / "referrals.csv").read_bytes()
+
+
+def test_contact_details_are_removed_from_comments(tmp_path: Path, key: str) -> None:
+    data = make_input(tmp_path / "in")
+    write_csv(data / "participant_survey.csv", ["response_id", "survey_date", "consent_to_quote", "comment"],
+              [["S1", "2024-04-01", "yes", "Great. Text me on 07700 900461"], ["S2", "2024-04-01", "no", "Fine."]])
+    result = pseudonymise_folder(data, tmp_path / "out")
+    comments = read_out(tmp_path / "out" / "participant_survey.csv")["comment"].to_list()
+    assert comments == ["Great. Text me on [phone number removed]", "Fine."]
+    survey = next(t for t in result.tables if t.name == "participant_survey")
+    assert "comment: removed a UK phone number from 1 row (first at row 2)" in survey.notes[0]
+
+
+def test_a_data_row_as_header_is_not_printed(tmp_path: Path, key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    data = make_input(tmp_path / "in", offences=False)
+    write_csv(data / "offences.csv", ["O1", "NOM-778812", "kyle.smith@example.org"], [["O2", "NOM-990321", "x"]])
+    assert main(["pseudonymise", str(data), str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert "kyle.smith" not in printed and "kyl… (an email address)" in printed
+    assert b"kyle.smith" not in b"".join(output_bytes(tmp_path / "out").values())
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaaaaaaaa", "1234567890123456", "passwordpassword", "qwertyuiopasdfgh"])
+def test_weak_keys_refused_before_anything_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str], weak: str) -> None:
+    monkeypatch.setenv(KEY_ENV, weak)
+    data = make_input(tmp_path / "in")
+    assert main(["pseudonymise", str(data), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "too easy to guess" in err and "secrets.token_hex(32)" in err and weak not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

@@ -34,6 +34,7 @@ MIN_KEY_LENGTH = 16
 MIN_KEY_BITS = 80
 ASSESSED_CHARACTERS = 72  # zxcvbn's maximum length
 
+_RANDOM_TOO_SHORT = "its random part is too short for the characters it uses"
 #: What each zxcvbn pattern means, as a reason a key is weak (never a part of the key).
 _REASONS = {
     "repeat": "it repeats a short pattern",
@@ -61,7 +62,7 @@ class KeyStrength:
         """Why the key is refused (for an error message)."""
         if self.length < MIN_KEY_LENGTH:
             return f"it is too short (fewer than {MIN_KEY_LENGTH} characters)"
-        why = "; ".join(self.reasons) or "its random part is too short for the characters it uses"
+        why = "; ".join(self.reasons) or _RANDOM_TOO_SHORT
         return (f"it is too easy to guess: {why} (an estimated {self.bits:.0f} bits of strength; at least "
                 f"{MIN_KEY_BITS} are needed so that nobody holding the pseudonymised data can find the key "
                 "by trying keys)")
@@ -71,8 +72,9 @@ def _alphabet(chars: str) -> int:
     """How many characters an attacker must try for each character of a patternless stretch."""
     alnum = [c for c in chars if c.isalnum()]
     symbols = {c for c in chars if not c.isalnum()}
-    if alnum and all(c in string.hexdigits for c in alnum) and not (
-            any(c in "abcdef" for c in alnum) and any(c in "ABCDEF" for c in alnum)):
+    letters = [c for c in alnum if not c.isdigit()]
+    if letters and all(c in string.hexdigits for c in alnum) and not (
+            any(c in "abcdef" for c in letters) and any(c in "ABCDEF" for c in letters)):
         return 16 + len(symbols)
     size = 10 * any(c.isdigit() for c in chars) + 26 * any(c.islower() for c in chars)
     size += 26 * any(c.isupper() for c in chars) + 33 * bool(symbols or any(not c.isascii() for c in alnum))
@@ -115,5 +117,8 @@ def key_strength(key: str) -> KeyStrength:
         bits2, sequence2 = _cheapest(assessed, _alphabet(rest))
         if bits2 < bits:
             bits, sequence = bits2, sequence2
-    reasons = tuple(dict.fromkeys(_REASONS[m["pattern"]] for m in sequence if m["pattern"] in _REASONS))
-    return KeyStrength(bits, len(key), reasons)
+    reasons = list(dict.fromkeys(_REASONS[m["pattern"]] for m in sequence if m["pattern"] in _REASONS))
+    patternless = sum(len(m["token"]) for m in sequence if m["pattern"] == "bruteforce")
+    if 2 * patternless >= len(assessed):
+        reasons.append(_RANDOM_TOO_SHORT)
+    return KeyStrength(bits, len(key), tuple(reasons))
