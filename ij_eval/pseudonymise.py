@@ -318,6 +318,15 @@ def _rows(raw: RawTable, mask: pl.Series) -> str:
     return f"{n} row{'s' if n != 1 else ''} (first at row {first})"
 
 
+def _other_sheets(path: Path) -> int:
+    """How many worksheets of an XLSX file are not read (0 for other formats)."""
+    if path.suffix.lower() != ".xlsx":
+        return 0
+    import fastexcel
+
+    return max(len(fastexcel.read_excel(str(path)).sheet_names) - 1, 0)  # read once already: it opens
+
+
 def _person_alias(raw: RawTable, schema: TableSchema) -> str | None:
     """The column to use as ``person_id`` when the table spells it another way."""
     if "person_id" not in schema.column_names or "person_id" in raw.columns:
@@ -410,6 +419,10 @@ def _pseudonymise_table(raw: RawTable, schema: TableSchema, hasher: Pseudonymise
             out_columns.insert(position, "age")
     elif dobs:
         notes.append("date of birth dropped; age is derived only in " + " and ".join(AGE_TABLES))
+    others = _other_sheets(raw.path)
+    if others:
+        notes.append(f"the workbook has {others} other worksheet{'s' if others != 1 else ''}: only the first was "
+                     "read and written, the others are left behind")
     frame = _scan(raw, frame, schema, plan.covariates, problems, notes)
     _merged_ids(raw, frame, schema, problems)
     hashed = tuple(c for c in out_columns if c in allow.PSEUDONYMISED)

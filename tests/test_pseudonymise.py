@@ -609,3 +609,17 @@ def test_weak_keys_refused_before_anything_is_written(tmp_path: Path, monkeypatc
     err = capsys.readouterr().err
     assert "too easy to guess" in err and "secrets.token_hex(32)" in err and weak not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_other_worksheets_are_named_as_left_behind(tmp_path: Path, key: str) -> None:
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    data = tmp_path / "in"
+    data.mkdir()
+    book = xlsxwriter.Workbook(str(data / "referrals.xlsx"))
+    book.add_worksheet().write_row(0, 0, ["referral_id", "person_id"])
+    book.worksheets()[0].write_row(1, 0, ["R1", "NOM-1"])
+    book.add_worksheet("Kyle Smith").write_row(0, 0, ["name", "phone"])
+    book.close()
+    result = pseudonymise_folder(data, tmp_path / "out")
+    assert "the workbook has 1 other worksheet: only the first was read and written" in result.tables[0].notes[0]
+    assert b"Kyle" not in b"".join(output_bytes(tmp_path / "out").values())
