@@ -160,15 +160,18 @@ template for each table (the header row only) is in `templates/<table>.csv`.
   is refused, never rounded or read as infinity.
 - **Lists** (for example the LSOA codes of an area) are written in one cell, separated by
   semicolons: `E01019400;E01019401`.
-- **Personal data**: person identifiers (`person_id`) must be pseudonymised with
+- **Personal data**: person identifiers (`person_id`) and the reference numbers `referral_id`,
+  `response_id`, `offence_id` and `incident_id` must be pseudonymised with
   `ij-eval pseudonymise IN_DIR OUT_DIR` (a keyed hash) before the data are used. Names,
   addresses, postcodes, dates of birth, phone numbers and emails must not be supplied, nor other
   direct identifiers such as PNC, NHS or National Insurance numbers; a table holding such a column
-  is refused. Free-text comments must not name anyone.
-- **Extra columns**: extra columns on `referrals` can be used as model covariates by declaring
-  them in the config, for example `[reoffending] covariates = ["age", "sex", "prior_offences",
-  "school_exclusions"]` (a covariate is numeric if every value is a number, otherwise a
-  category). Any other extra column, on any table, is ignored and listed in the validation report.
+  is refused, and so is a text value that holds an email address, a phone number, a postcode, a
+  National Insurance, PNC or CRO number or a date of birth. Free-text comments must not name anyone.
+- **Only these columns**: a table may hold only the columns listed here. Extra columns on
+  `referrals` can be used as model covariates by declaring them in the config, for example
+  `[reoffending] covariates = ["age", "sex", "prior_offences", "school_exclusions"]` (a covariate
+  is numeric if every value is a number, otherwise a category). Any other column, on any table,
+  is refused; `ij-eval pseudonymise` drops it.
 
 ## Column types
 

@@ -20,9 +20,9 @@ import polars as pl
 
 from ij_eval.config import EvaluationConfig
 from ij_eval.errors import EnvironmentProblem, InputError, Problem, ValidationFailed
-from ij_eval.identifiers import direct_identifier_columns
 from ij_eval.io.parse import Where, clean_text, located, parse_column, parse_covariate
 from ij_eval.io.tables import ROW, RawTable, find_table_files, read_options, read_raw
+from ij_eval.privacy import columns as allow
 from ij_eval.schema import TableSchema, load_schemas
 from ij_eval.validation_records import check_records
 
@@ -94,44 +94,65 @@ class ValidationReport:
 
 def _check_columns(raw: RawTable, schema: TableSchema, config: EvaluationConfig,
                    problems: list[Problem]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """Header checks; return (covariates, ignored) or None if the table cannot be read further."""
+    """Header checks; return (covariates, ignored) or None if the table cannot be read further.
+
+    Only the schema's columns and the declared covariates are accepted
+    (:func:`ij_eval.privacy.columns.plan_columns`, the same allowlist ``pseudonymise`` keeps):
+    a header that names a direct identifier is refused as one, any other column as undeclared.
+    Nothing is ignored, so ``ignored`` is always empty.
+    """
     where = Where(schema.name, raw.file)
     columns = raw.columns
-    identifiers = [c for c in direct_identifier_columns(columns) if c not in schema.column_names]
-    if identifiers:
+    covariates = config.reoffending.covariates
+    plan = allow.plan_columns(columns, schema, covariates, {n: h for h, n in raw.renamed})
+    if plan.identifiers:
+        declared = [d.column for d in plan.identifiers if d.declared]
+        kinds = sorted({str(d.kind) for d in plan.identifiers})
         problems.append(Problem(
-            "error", schema.name, raw.file, ", ".join(identifiers),
-            "direct identifier columns present (names, addresses, postcodes, dates of birth, "
-            "phone numbers and emails must not be supplied)",
-            hint="run `ij-eval pseudonymise IN_DIR OUT_DIR` and use its output folder",
+            "error", schema.name, raw.file, ", ".join(d.label for d in plan.identifiers),
+            "direct identifier columns present (names, addresses, postcodes, dates of birth, phone numbers, "
+            f"emails and official ids must not be supplied; found {', '.join(kinds)})",
+            hint="run `ij-eval pseudonymise IN_DIR OUT_DIR` and use its output folder"
+                 + (f", and remove {', '.join(declared)} from [reoffending] covariates" if declared else ""),
         ))
     missing = [c.name for c in schema.columns if c.required and c.name not in columns]
     if missing:
         problems.append(Problem("error", where.table, where.file, ", ".join(missing), "required column missing",
                                 hint="add the column (see data_schemas/DATA_DICTIONARY.md)"))
-    extras = [c for c in columns if c not in schema.column_names and c not in identifiers]
-    declared = config.reoffending.covariates if schema.extra_columns == "covariates" else ()
-    covariates = tuple(c for c in extras if c in declared)
-    ignored = tuple(c for c in extras if c not in declared)
-    if schema.extra_columns == "covariates":
-        absent = [c for c in declared if c not in columns and c not in schema.column_names]
-        if absent:
-            problems.append(Problem(
-                "error", where.table, where.file, ", ".join(absent),
-                "covariate declared in the config is not a column of this table",
-                hint="add the column or remove it from [reoffending] covariates",
-            ))
-    if ignored:
-        problems.append(Problem("info", where.table, where.file, ", ".join(ignored),
-                                "extra columns ignored" + (" (not declared as covariates)"
-                                                           if schema.extra_columns == "covariates" else "")))
+    if plan.absent_covariates:
+        problems.append(Problem(
+            "error", where.table, where.file, ", ".join(plan.absent_covariates),
+            "covariate declared in the config is not a column of this table",
+            hint="add the column or remove it from [reoffending] covariates",
+        ))
+    if plan.undeclared:
+        names = [d.label for d in plan.undeclared]
+        problems.append(Problem(
+            "error", where.table, where.file, ", ".join(names),
+            "columns not in the schema" + (" and not declared as covariates"
+                                           if schema.extra_columns == "covariates" else ""),
+            hint=allow.undeclared_hint(schema, [d.column for d in plan.undeclared
+                                                if d.shown == d.header], covariates),
+        ))
     if raw.frame.height == 0:
         problems.append(Problem("error", where.table, where.file, "", "file has a header but no data rows",
                                 hint="export the table again with its data, or remove the empty file"))
         return None
     if missing:
         return None
-    return covariates, ignored
+    return plan.covariates, ()
+
+
+def _check_text_values(frame: pl.DataFrame, text: dict[str, pl.Series], schema: TableSchema, where: Where,
+                       covariates: tuple[str, ...], problems: list[Problem]) -> None:
+    """Contact details and official ids in text that can reach an output; person ids that are names."""
+    text_covariates = tuple(c for c in covariates if frame[c].dtype == pl.String)
+    roles = allow.text_columns(schema, text_covariates)
+    scanned = pl.DataFrame([text[c] if c in text else frame[c] for c in roles]).with_columns(frame[ROW])
+    for finding in allow.scan_values(scanned, roles):
+        p = allow.value_problem(finding, scanned, where)
+        if p:
+            problems.append(p)
 
 
 def _check_values(frame: pl.DataFrame, text: dict[str, pl.Series], schema: TableSchema, where: Where,
@@ -236,6 +257,7 @@ def _typed_table(raw: RawTable, schema: TableSchema, config: EvaluationConfig,
         columns.append(typed)
     frame = pl.DataFrame(columns).with_columns(raw.frame[ROW])
     _check_values(frame, text, schema, where, config, problems)
+    _check_text_values(frame, text, schema, where, covariates, problems)
     return Table(schema.name, raw.path, frame, raw.encoding, covariates, ignored)
 
 
