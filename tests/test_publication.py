@@ -579,7 +579,7 @@ def test_every_published_table_passes_the_gate_with_no_small_count(stores, thres
     assert f"Counts from 1 to {threshold - 1} are not shown" in disclosure["rule"]
     assert disclosure["exempt"]["reoffending_cox"].startswith("model output")
     assert set(disclosure["suppressed"]["reoffending_rates"]) >= {"primary", "secondary"}
-    assert disclosure["not_published"] == ["exclusions.csv", "manifest.json"]
+    assert disclosure["not_published"] == ["exclusions.csv", "manifest.json", "screening_review.csv"]
     # exclusions.csv stays (working file) but only its counts by reason are published
     assert (store / "exclusions.csv").is_file() and not (store / "tables" / "exclusions.csv").exists()
     summary = pl.read_csv(store / "tables" / "exclusions_summary.csv")

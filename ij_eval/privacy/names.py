@@ -25,9 +25,10 @@ Unsure (for the evaluator to review):
     word is unsure even then ("Kyle's garden").
 
 Not names: lower-case words ("I will", "with hope"), acronyms of up to three capitals ("IJ",
-"ASB"), capitalised English words mid-sentence in prose ("the Workshop"), the words of
-:data:`ALLOWED_CAPITALISED` (months, days, institutions), and in labels capitalised words that are
-not forenames (place names are normal there).
+"ASB"; unless the whole text is in capitals: "KEV WAS SOUND"), capitalised English words
+mid-sentence in prose ("the Workshop"), the words of :data:`ALLOWED_CAPITALISED` (months, days,
+institutions), and in labels capitalised words that are not forenames (place names are normal
+there).
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class _Token:
     capitalised: bool  # first letter upper case, the rest lower case ("Kyle", "McDonald")
     upper: bool  # all capitals ("KYLE", "IJ")
     sentence_start: bool
+    shouted: bool = False  # the whole text is in capitals
 
     @property
     def base(self) -> str:
@@ -173,7 +175,7 @@ class _Token:
 
     @property
     def acronym(self) -> bool:
-        return self.upper and len(self.text) <= 3
+        return self.upper and len(self.text) <= 3 and not self.shouted
 
     def forename(self, *, allow_short_lower: bool = False) -> bool:
         """A forename (not an acronym; two-letter forenames only when capitalised: "Jo", not "jo")."""
@@ -186,6 +188,10 @@ class _Token:
 
 
 def _tokens(text: str) -> list[_Token]:
+    """The words of ``text``. In text written in capitals ("KEV WAS SOUND": most words of two or more
+    letters all capitals) a short capitalised word is not an acronym but a shouted word."""
+    words = [m.group(0) for m in _TOKEN.finditer(text) if len(m.group(0)) > 1]
+    shouting = len(words) >= 2 and sum(w.isupper() for w in words) >= 0.6 * len(words)
     out = []
     for m in _TOKEN.finditer(text):
         t = m.group(0)
@@ -194,7 +200,7 @@ def _tokens(text: str) -> list[_Token]:
             t, m.start(), m.end(), lookup(t), is_word(t),
             capitalised=letters[:1].isupper() and not letters.isupper() if len(letters) > 1 else letters.isupper(),
             upper=letters.isupper() and len(letters) > 1,
-            sentence_start=bool(_SENTENCE_START.search(text[:m.start()]))))
+            sentence_start=bool(_SENTENCE_START.search(text[:m.start()])), shouted=shouting))
     return out
 
 
