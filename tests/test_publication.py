@@ -652,6 +652,23 @@ def test_the_gate_finds_small_headlines_and_notes(stores, tmp_path):
     assert any("notes[" in p and "3 people" in p for p in problems)
 
 
+def test_the_review_file_is_a_working_file_the_gate_and_the_report_never_read(stores, tmp_path):
+    from ij_eval.privacy.screen import REVIEW_COLUMNS, REVIEW_FILE
+    from ij_eval.report.outline import brief_markdown, report_markdown
+    from ij_eval.report.store import ResultsStore
+
+    store = _copy_store(stores[10], tmp_path / "store")
+    assert pl.read_csv(store / REVIEW_FILE).columns == list(REVIEW_COLUMNS)  # the run wrote it (empty here)
+    secret = "Zebedee was brilliant, ring 07700 900123 or zeb@example.org"
+    pl.DataFrame({"id": ["t-12345678"], "status": ["withheld"], "verdict": ["withhold"],
+                  "source": ["participant_survey.comment"], "reasons": ["a first name ('Zebedee')"],
+                  "text": [secret], "rows": ["7"]}).write_csv(store / REVIEW_FILE)
+    assert check_store(store) == []
+    opened = ResultsStore.open(store)
+    text = report_markdown(opened) + brief_markdown(opened)
+    assert "Zebedee" not in text and "07700" not in text and "t-12345678" not in text
+
+
 def _strand(name: str, run) -> types.ModuleType:
     module = types.ModuleType(name)
     module.NAME, module.TITLE, module.REQUIRES, module.run = name, name.title(), (), run

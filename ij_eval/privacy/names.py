@@ -29,6 +29,9 @@ Not names: lower-case words ("I will", "with hope"), acronyms of up to three cap
 mid-sentence in prose ("the Workshop"), the words of :data:`ALLOWED_CAPITALISED` (months, days,
 institutions), and in labels capitalised words that are not forenames (place names are normal
 there).
+
+A known gap: two lower-case names that are both English words ("john smith", "jack wood") are not
+taken as a name, so that "will young" and "rose hill" are not either; capitalised, they are.
 """
 
 from __future__ import annotations
