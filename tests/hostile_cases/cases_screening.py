@@ -108,6 +108,18 @@ def _placement_marker(ws: Workspace, outcome: Outcome) -> None:
     assert ids == ["PL2", f"{WITHHELD} #1"], ids
 
 
+ACACIA = "Outside 22 Acacia Avenue"
+
+
+def _area_id(ws: Workspace) -> None:
+    _write(ws, {("areas", "area_id", 2): ACACIA, **{("asb_counts", "area_id", i): ACACIA for i in (6, 7, 8)}})
+
+
+def _area_marker(ws: Workspace, outcome: Outcome) -> None:
+    ids = {r["area_id"] for r in _table(ws, "hotspots_panel")}
+    assert ids == {"B1", "H1", f"{WITHHELD} #1"}, ids
+
+
 # --- a declared covariate's level label (the balance table) ----------------------------------------------
 
 BROTHER = "brother of Kyle Smith"
@@ -258,6 +270,8 @@ CASES = [
             writes="output", never_published=("12/04/2008",), check=_listed("12/04/2008")),
     Hostile("scr_placement_id_with_a_name", CATEGORY, _placement_id, (RUN,), 0, writes="output",
             never_published=("Kyle Smith",), check=_both(_listed("Kyle Smith garden"), _placement_marker)),
+    Hostile("scr_area_id_with_an_address", CATEGORY, _area_id, (RUN,), 0, writes="output",
+            never_published=("Acacia Avenue",), check=_both(_listed(ACACIA), _area_marker)),
     Hostile("scr_scheme_name_with_a_name", CATEGORY, _config(SCHEME_WITH_NAME), (RUN,), 0, writes="output",
             never_published=("Kyle Smith",), check=_both(_listed("Kyle Smith"), _scheme_marker("name"))),
     Hostile("scr_force_name_with_an_email", CATEGORY, _config(FORCE_WITH_EMAIL), (RUN,), 0, writes="output",
