@@ -402,3 +402,12 @@ def test_recall_on_identifying_comments():
     withheld_for_sure = [t for t in IDENTIFYING
                          if any(r.verdict is Verdict.WITHHOLD for r in reasons(normalise(t), TextKind.PROSE))]
     assert len(withheld_for_sure) >= 45  # and most with certainty, not only for review
+
+
+def test_a_long_text_is_screened_in_linear_time():
+    import time
+
+    text = "the workshop was fine. " * 5000 + "kyle"  # 115 KB: a look-back over the whole text took minutes
+    start = time.perf_counter()
+    s = Screen().check(text, QUOTE, TextKind.PROSE)
+    assert s.verdict is Verdict.WITHHOLD and time.perf_counter() - start < 30

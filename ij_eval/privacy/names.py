@@ -107,7 +107,7 @@ def is_word(token: str) -> bool:
 
 
 def _base(token: str) -> str:
-    return re.sub(r"['’]s?$", "", token.lower())
+    return _APOSTROPHE_S.sub("", token.lower())
 
 
 #: Titles before a name. Abbreviations take any following name; the ones that are also ordinary
@@ -154,6 +154,18 @@ _INTRO = re.compile(r"(?i)\b(?:my\s+name\s+is|my\s+name'?s|my\s+names|i'?m\s+cal
 _STRICT_INTRO = re.compile(r"(?i)\b(?:my\s+name\s+is|my\s+name'?s|my\s+names)\s+$")
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…]['\")\]]*\s+|\n\s*|^['\"(]\s*|[:;]\s+['\"]\s*|\s['\"(]|[-–•*]\s+)$")
+_APOSTROPHE_S = re.compile(r"['’]s?$")
+_POSSESSIVE = re.compile(r"(?i)['’]s$")
+_AFTER_APOSTROPHE = re.compile(r"['’].*$")
+_GAP = re.compile(r"\s+|\s*-\s*")  # between the words of one name
+_TITLE_GAP = re.compile(r"\.?\s+")  # between a title and a name ("Mr. Smith")
+_LOOK_BACK = 40  # characters before a token that decide whether it starts a sentence or follows "my name is"
+
+
+def _before(text: str, start: int) -> str:
+    """The text just before ``start`` (at most :data:`_LOOK_BACK` characters; a look-back into the whole
+    text would make a long text quadratic). A cut window starts with a marker no pattern matches."""
+    return text[:start] if start <= _LOOK_BACK else "\x00" + text[start - _LOOK_BACK:start]
 
 
 @dataclass(frozen=True)
@@ -174,7 +186,7 @@ class _Token:
 
     @property
     def possessive(self) -> bool:
-        return bool(re.search(r"['’]s$", self.text, re.I))
+        return bool(_POSSESSIVE.search(self.text))
 
     @property
     def acronym(self) -> bool:
@@ -198,18 +210,18 @@ def _tokens(text: str) -> list[_Token]:
     out = []
     for m in _TOKEN.finditer(text):
         t = m.group(0)
-        letters = re.sub(r"['’].*$", "", t)
+        letters = _AFTER_APOSTROPHE.sub("", t)
         out.append(_Token(
             t, m.start(), m.end(), lookup(t), is_word(t),
             capitalised=letters[:1].isupper() and not letters.isupper() if len(letters) > 1 else letters.isupper(),
             upper=letters.isupper() and len(letters) > 1,
-            sentence_start=bool(_SENTENCE_START.search(text[:m.start()])), shouted=shouting))
+            sentence_start=bool(_SENTENCE_START.search(_before(text, m.start()))), shouted=shouting))
     return out
 
 
 def _adjacent(text: str, a: _Token, b: _Token) -> bool:
     """``b`` follows ``a`` with only spaces (or a hyphen) between them."""
-    return re.fullmatch(r"\s+|\s*-\s*", text[a.end:b.start]) is not None
+    return _GAP.fullmatch(text, a.end, b.start) is not None
 
 
 def find_names(text: str, kind: TextKind = TextKind.PROSE) -> list[NameFinding]:
@@ -225,14 +237,15 @@ def find_names(text: str, kind: TextKind = TextKind.PROSE) -> list[NameFinding]:
     for i, tok in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) and _adjacent(text, tok, tokens[i + 1]) else None
         # a title with a name after it ("Mr. Smith" too)
-        after_title = tokens[i + 1] if i + 1 < len(tokens) and re.fullmatch(
-            r"\.?\s+", text[tok.end:tokens[i + 1].start]) else None
+        after_title = tokens[i + 1] if i + 1 < len(tokens) and _TITLE_GAP.fullmatch(
+            text, tok.end, tokens[i + 1].start) else None
         if tok.base in TITLES and after_title is not None and _title_takes(tok, after_title):
             add(NameKind.TITLED, i, i + 1, sure=True)
             continue
         # a name introduced as one
-        if i not in covered and _INTRO.search(text[:tok.start]) and (
-                _STRICT_INTRO.search(text[:tok.start]) and tok.base not in _FUNCTION_WORDS
+        before = _before(text, tok.start)
+        if i not in covered and _INTRO.search(before) and (
+                _STRICT_INTRO.search(before) and tok.base not in _FUNCTION_WORDS
                 or tok.forename(allow_short_lower=True) and not tok.word or tok.capitalised and not tok.sentence_start):
             add(NameKind.INTRODUCED, i, i, sure=True)
             continue
