@@ -22,6 +22,7 @@ Overdispersion = Literal["quasi-poisson", "negative-binomial"]
 OutcomeMeasure = Literal["proven", "local"]
 MatchingMethod = Literal["nearest", "ipw"]
 MissingMonths = Literal["missing", "zero"]
+NameStyle = Literal["codes", "screened"]
 Shares = tuple[tuple[str, float], ...]  # (category, share) pairs, from a TOML table category = share
 HeaderRow = int | tuple[tuple[str, int], ...]  # one row for every workbook, or (table, row) pairs
 EXCEL_MAX_ROW = 1_048_576
@@ -110,6 +111,30 @@ class DisclosureConfig:
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = 20231001
+
+
+@dataclass(frozen=True)
+class PublicationConfig:
+    """What free text may be published (``[publication]``). Every text from the data or the config that
+    reaches an output passes the free-text screen (:mod:`ij_eval.privacy.screen`); what it withholds or is
+    unsure of is listed, with an id, in the store's review file ``screening_review.csv`` (never published).
+
+    ``approved``: ids from that file ("t-" and 8 hex characters) of items the evaluator checked and
+    approves for publication as written (an id that matches nothing is a warning; contact details and ids
+    are never published, approved or not). ``site_names``: "codes" publishes placement sites as "Site 1",
+    "Site 2" ... (in placement_id order), "screened" publishes each site's description after the screen.
+    ``funder_names``: "screened" (funders' names after the screen) or "codes" ("Funder A", "Funder B" ...
+    in alphabetical order).
+
+    The defaults: sites as codes, because a site description can point at a household (a victim's or a
+    resident's garden, a street where work was done for one person) in ways no pattern catches, and the
+    site table's content (activity, who suggested it, people, hours) does not need it; funders screened,
+    because funders are normally public bodies (Home Office, PCC, council) whose names the value-for-money
+    chapter is about, and the screen withholds a private person's name."""
+
+    approved: tuple[str, ...] = ()
+    site_names: NameStyle = "codes"
+    funder_names: NameStyle = "screened"
 
 
 LOGIC_MODEL_MAX_CHARS = 80  # longest entry a logic model box can hold legibly
@@ -255,6 +280,7 @@ class EvaluationConfig:
     logic_model: LogicModelConfig = field(default_factory=LogicModelConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     value_for_money: ValueForMoneyConfig = field(default_factory=ValueForMoneyConfig)
+    publication: PublicationConfig = field(default_factory=PublicationConfig)
     source: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -520,6 +546,7 @@ def _check(config: EvaluationConfig, source: str) -> None:
     if config.hotspots.harmonics < 0:
         raise ConfigError(f"{source}: [hotspots] harmonics must not be negative")
     _check_population(config.population, source, load_schemas()["referrals"])
+    _check_publication(config.publication, source)
     _check_value_for_money(config.value_for_money, source)
     for column, entries in config.logic_model.columns():
         if not entries:
@@ -532,6 +559,18 @@ def _check(config: EvaluationConfig, source: str) -> None:
                 raise ConfigError(f"{source}: [logic_model] {column}: entry {entry[:40]!r}... is {len(entry)} "
                                   f"characters; keep each entry to {LOGIC_MODEL_MAX_CHARS} or fewer so it fits "
                                   "its box")
+
+
+APPROVED_ID = re.compile(r"^t-[0-9a-f]{8}$")  # an item id of the review file (ij_eval.privacy.screen.item_id)
+
+
+def _check_publication(publication: PublicationConfig, source: str) -> None:
+    bad = [i for i in publication.approved if not APPROVED_ID.match(i)]
+    if bad:
+        raise ConfigError(f"{source}: [publication] approved: {', '.join(map(repr, bad[:5]))} "
+                          f"{'is not an id' if len(bad) == 1 else 'are not ids'} of the review file; each is "
+                          "\"t-\" and 8 lower-case hex characters, copied from the id column of screening_review.csv "
+                          "in the results store")
 
 
 def _check_population(population: PopulationConfig, source: str, referrals: Any) -> None:
