@@ -9,7 +9,8 @@ value is written into a document it goes through one of these, for the format it
 - :func:`md_attr` — a quoted Markdown attribute value (``fig-alt="..."``);
 - :func:`html_text` — HTML text and attribute values (the landing page);
 - :func:`typst_string` — a Typst string literal (the PDF's metadata);
-- :func:`plot_text` — matplotlib text (figure titles, labels, ticks, annotations).
+- :func:`plot_text` — matplotlib text from the data (tick labels, legend entries, boxes), with
+  mathtext off for every figure.
 
 After escaping, the value shows as written: it cannot open a tag, a script, a link or an image, a
 cross-reference (``@fig-x``), a citation, maths (``$x$``), a raw block (``{=html}``), a Quarto
@@ -87,6 +88,9 @@ def typst_string(value: object) -> str:
     return '"' + plain(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def plot_text(value: object) -> str:
-    """Text for matplotlib: shown as written, never as mathtext (``$`` escaped), on one line."""
-    return plain(value).replace("$", r"\$")
+def plot_text(value: object, limit: int | None = None) -> str:
+    """Text for a matplotlib figure: on one line, cut to ``limit`` characters with an ellipsis (a tick
+    label from the data cannot push the plot off the figure). Figures never read text as mathtext
+    (``text.parse_math`` is off in :mod:`ij_eval.plots.style`), so ``$`` is shown as it is."""
+    text = plain(value)
+    return text if limit is None or len(text) <= limit else text[:limit - 1].rstrip() + "\u2026"

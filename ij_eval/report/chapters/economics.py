@@ -13,7 +13,6 @@ import polars as pl
 from ij_eval.report import numbers as fmt
 from ij_eval.report.chapters._common import (
     COUNT,
-    LABEL,
     PERCENT,
     TEXT,
     Formatter,
@@ -35,6 +34,7 @@ NUMBER0: Formatter = lambda v: fmt.number(float(v))  # noqa: E731
 NUMBER4: Formatter = lambda v: fmt.number(float(v), 4)  # noqa: E731
 BREAKDOWNS = {"total": "Total", "category": "By category", "funder": "By funder", "cash_in_kind": "Cash or in kind",
               "year": "By year", "per_unit": "Per unit", "optimism_bias": "Optimism bias"}
+CODED_BREAKDOWNS = ("category", "cash_in_kind", "total", "optimism_bias")  # items that are codes, not names
 GRADES = {
     "VERIFIED": "checked against the original published source.",
     "SECONDHAND": "a published figure taken from a source that quotes it, not yet checked against the original.",
@@ -420,11 +420,13 @@ def _costs_table(store: ResultsStore, price_year: str) -> str:
     for rec in frame.iter_rows(named=True):
         group = rec["breakdown"]
         rec["breakdown"] = "" if group == previous else BREAKDOWNS.get(group, group.replace("_", " "))
+        if group in CODED_BREAKDOWNS and rec["item"] is not None:  # a code as words; a funder's name as written
+            rec["item"] = rec["item"].replace("_", " ")
         previous = group
         shown.append(rec)
     return frame_table(
         pl.DataFrame(shown, schema=frame.schema),
-        {"breakdown": ("Breakdown", TEXT), "item": ("Item", LABEL), "cash_gbp": ("As recorded", MONEY),
+        {"breakdown": ("Breakdown", TEXT), "item": ("Item", TEXT), "cash_gbp": ("As recorded", MONEY),
          "real_gbp": (f"At {price_year} prices", MONEY), "present_value_gbp": ("Present value", MONEY),
          "share": ("Share", PERCENT)},
         label="vfm-costs", caption=f"Costs by category, funder, cash or in kind and year ({price_year} prices; "
