@@ -131,6 +131,15 @@ def test_alt_text_and_captions_from_the_store_are_text(tmp_path):
         Document(markdown, tmp_path, {"title": "T"}, False))
 
 
+def test_an_image_that_is_not_a_figure_of_the_store_is_dropped_for_its_description(tmp_path):
+    markdown = ("# A {#sec-a}\n\nSee ![the file](/etc/passwd), ![up](../x.png) and "
+                "![web](http://example.org/x.png).\n")
+    doc = Document(markdown, tmp_path, {"title": "T"}, False)
+    page = render_html(doc)
+    assert "<img" not in page and "root:" not in page and "See the file, up and web." in page
+    assert "#image(" not in typst_source(doc) and "passwd" not in typst_source(doc)
+
+
 # --------------------------------------------------------------------------------------------------
 # the page check and the Content-Security-Policy
 
@@ -258,6 +267,21 @@ def test_no_payload_runs_and_each_shows_as_text_in_chromium(hostile_report, name
             assert want in text or any(want in a for a in alts), f"{payload.field}: not shown as its text in {name}"
         else:
             assert marker not in text, payload.field
+
+
+def test_the_probe_sees_a_payload_that_runs(hostile_report, tmp_path):
+    """A control: markup put into the page by hand runs without the policy, is blocked (and reported)
+    with it, and the probe says so either way."""
+    page = (hostile_report / "brief.html").read_text(encoding="utf-8")
+    raw = '<img src="x" onerror="window.__pwned=\'control\'">'
+    tampered = tmp_path / "tampered"
+    tampered.mkdir()
+    (tampered / "brief.html").write_text(page.replace('<main id="content">', '<main id="content">' + raw, 1),
+                                         encoding="utf-8")
+    without = _open(tampered, "brief.html", tmp_path, keep_policy=False)
+    assert without["pwned"] == "control" and "img[onerror]" in without["active"]
+    with_policy = _open(tampered, "brief.html", tmp_path, keep_policy=True)
+    assert with_policy["pwned"] is None and any("script-src" in v for v in with_policy["violations"])
 
 
 def test_each_field_that_reaches_the_report_is_shown_or_withheld(hostile_report):

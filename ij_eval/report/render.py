@@ -18,11 +18,11 @@ The same Markdown and store give byte-identical HTML and PDF.
 Data never becomes markup, in three layers. The chapters escape every value from the store where
 they write it (:mod:`ij_eval.report.escape`). Pandoc reads the Markdown without raw HTML, raw
 TeX, raw ``{=format}`` blocks, HTML-tag divs and spans and TeX maths (:data:`MARKDOWN`), and
-``divs.lua`` writes every piece of text into the Typst source escaped and keeps only links within
-the page or to http(s) and mailto addresses. Each HTML page carries a strict Content-Security-Policy
-(no script at all, images only as data URIs, only its own stylesheet, by hash), and
-:func:`check_page` refuses a page with a script, an embedded object, an event-handler or style
-attribute or a ``javascript:`` address in it.
+``divs.lua`` writes every piece of text into the Typst source escaped, keeps only links within
+the page or to http(s) and mailto addresses, and only images of the store's figures. Each HTML
+page carries a strict Content-Security-Policy (no script at all, images only as data URIs, only its
+own stylesheet, by hash), and :func:`check_page` refuses a page with a script, an embedded object,
+an event-handler or style attribute or a ``javascript:`` address in it.
 """
 
 from __future__ import annotations

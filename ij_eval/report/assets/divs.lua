@@ -231,6 +231,15 @@ function Link(link)
   return link.content
 end
 
+-- An image is one of the store's figures (figures/<name>), or it is dropped for its description:
+-- an image of any other file would be read into the page (HTML embeds it) or the PDF.
+function Image(image)
+  if image.src:match("^figures/[%w_.-]+$") and not image.src:match("%.%.") then
+    return nil
+  end
+  return image.caption
+end
+
 -- Typst: every piece of text is written escaped (a backslash before each ASCII punctuation mark),
 -- so no text becomes Typst markup or code (# $ * _ ` < > @ [ ] = - + / ~ and // comments), nor a
 -- dash, ellipsis or smart quote it did not have. Pandoc's own escaping misses some of these (a
@@ -256,6 +265,6 @@ local typst_text = {
 }
 
 return {
-  { Div = Div, Table = Table, Link = Link },
+  { Div = Div, Table = Table, Link = Link, Image = Image },
   typst_text,
 }
