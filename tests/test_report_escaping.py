@@ -287,14 +287,20 @@ def test_the_probe_sees_a_payload_that_runs(hostile_report, tmp_path):
 def test_each_field_that_reaches_the_report_is_shown_or_withheld(hostile_report):
     pages = {n: (hostile_report / n).read_text(encoding="utf-8") for n in ("report.html", "brief.html")}
     visible = {n: PageText(p) for n, p in pages.items()}
+    shown_somewhere = 0
     for payload in PAYLOADS.values():
         want = normalise(payload.text)
         places = [n for n, v in visible.items() if want in v.text or any(want in normalise(a) for a in v.alts)]
         anywhere = any(payload.text[:5] in p for p in pages.values())
         if payload.in_report:
             assert places or not anywhere, f"{payload.field}: neither shown as text nor withheld"
+            shown_somewhere += bool(places)
         else:
             assert not anywhere, payload.field
+    # A screen may withhold some fields; if it withheld most, these pages would no longer test the
+    # escaping: give the payloads text the screen lets through.
+    in_report = sum(p.in_report for p in PAYLOADS.values())
+    assert shown_somewhere >= in_report // 2, f"only {shown_somewhere} of {in_report} payloads reach the pages"
     # the scheme's name, force and team are on both title pages
     for key in ("esc01", "esc02", "esc03"):
         assert normalise(PAYLOADS[key].text) in visible["brief.html"].text, key

@@ -367,7 +367,7 @@ def content_security_policy(styles: list[str]) -> str:
     hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'"
                       for s in dict.fromkeys(styles))
     return ("default-src 'none'; script-src 'none'; object-src 'none'; "
-            f"style-src {hashes or QUOTED_NONE}; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
+            f"style-src {hashes or QUOTED_NONE}; img-src data:; base-uri 'none'; form-action 'none'")
 
 
 def with_csp(page: str) -> str:
