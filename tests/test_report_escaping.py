@@ -48,7 +48,7 @@ HOSTILE = [
     "*em* _em_ **strong** __strong__", "back\\slash \\", "[c]", "\\[c\\]", "= heading", "/ term: definition",
     "<label>", "@label", "#set page(width: 1cm)", "#{panic()}", "$#panic()$", "// comment", "/* comment */",
     "-?soft", "a -- b --- c ... d", "it's \"quoted\"", "prior_offences and _x_ and x_", "=1+1", "@SUM(A1)",
-    "tab\there\nnew line\r\n\u2028sep", "   leading space", "ends with two spaces  ",
+    "tab\there\nnew line\r\n\u2028sep", "   leading space", "ends with two spaces  ", "-1.5 and x-2 and --3",
 ]
 CONTEXTS = {  # where the chapters write a value: {} is the escaped value
     "paragraph": "{}\n", "sentence": "Before {} after.\n", "bullet": "- {}\n", "quote": "> {}\n>\n> — participant\n",
