@@ -367,7 +367,10 @@ def _remove(folder: Path) -> None:
 
 
 def recover(out: Path, kind: Kind, say: Say = notice) -> None:
-    """Put back the previous folder if an interrupted swap left ``out`` missing; remove our other leftovers."""
+    """Put back the previous folder if an interrupted swap left ``out`` missing; remove our other leftovers.
+
+    What was done is said in one line (nothing is said when there was nothing to do).
+    """
     ours: list[tuple[Path, Marker]] = []
     foreign: list[str] = []
     busy: list[str] = []
@@ -391,6 +394,7 @@ def recover(out: Path, kind: Kind, say: Say = notice) -> None:
             foreign.append(path.name)
         else:
             ours.append((path, marker))
+    said: list[str] = []
     restored = None
     if not out.exists() and not out.is_symlink():
         olds = [(p, m) for p, m in ours if m.complete and p.name.startswith(f".{out.name}.old-")]
@@ -400,7 +404,8 @@ def recover(out: Path, kind: Kind, say: Say = notice) -> None:
                 os.rename(restored, out)
             except OSError as exc:
                 raise environment_problem(exc, f"put the previous folder {restored} back at {out}", "") from None
-            say(f"recovered {kind.noun} at {out} from an interrupted run (it had been left at {restored.name})")
+            said.append(f"recovered {kind.noun} at {out} from an interrupted run (it had been left at "
+                        f"{restored.name})")
     for path, _ in ours:
         if path == restored:
             continue
@@ -410,13 +415,15 @@ def recover(out: Path, kind: Kind, say: Say = notice) -> None:
             raise environment_problem(exc, f"remove the leftover folder {path} of an interrupted run", "") from None
         removed.append(path.name)
     if removed:
-        say(f"removed {len(removed)} leftover folder{'s' if len(removed) != 1 else ''} of an interrupted "
-            f"ij-eval run beside {out}: {', '.join(removed)}")
+        said.append(f"removed {len(removed)} leftover folder{'s' if len(removed) != 1 else ''} of an interrupted "
+                    f"ij-eval run beside {out}: {', '.join(removed)}")
     if foreign:
-        say(f"left {', '.join(foreign)} beside {out} alone: not written by ij-eval for it (no matching {MARKER} "
-            "marker); delete it yourself if it is not needed")
+        said.append(f"left {', '.join(foreign)} beside {out} alone: not written by ij-eval for it (no matching "
+                    f"{MARKER} marker); delete it yourself if it is not needed")
     if busy:
-        say(f"left {', '.join(busy)} beside {out} alone: another ij-eval run is writing it")
+        said.append(f"left {', '.join(busy)} beside {out} alone: another ij-eval run is writing it")
+    if said:
+        say("; ".join(said))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -480,34 +487,34 @@ def _swap(staging: Path, out: Path, say: Say) -> None:
     if previous is not None and previous.target != out.name:  # a store moved here by hand: it is ours now
         _write_marker(out, dataclasses.replace(previous, target=out.name))
     old_lock = None
-    if exchange(staging, out):
-        old = staging  # after the exchange the old folder is where the new one was staged
-        _checkpoint("swapped")
-    else:
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        try:
-            old_lock = _lock(out)  # so that no other run "recovers" it while out is missing
-        except OSError:
-            old_lock = None
-        os.rename(out, old)
-        try:
-            _checkpoint("aside")
-            os.rename(staging, out)
-        except BaseException:
-            if not out.exists():
-                os.rename(old, out)
-            _unlock(old_lock)
-            raise
-        _checkpoint("swapped")
-    _fsync_dir(out.parent)
     try:
-        if read_marker(old) is None and not any(old.iterdir()):
-            old.rmdir()  # the empty folder that was at out
+        if exchange(staging, out):
+            old = staging  # after the exchange the old folder is where the new one was staged
+            _checkpoint("swapped")
         else:
-            _remove(old)
-    except OSError as exc:
-        say(f"the new folder is at {out}, but the previous one could not be removed from {old} "
-            f"({exc.strerror}); the next run removes it, or delete it yourself")
+            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            try:
+                old_lock = _lock(out)  # so that no other run "recovers" it while out is missing
+            except OSError:
+                old_lock = None
+            os.rename(out, old)
+            try:
+                _checkpoint("aside")
+                os.rename(staging, out)
+            except BaseException:
+                if not out.exists():
+                    os.rename(old, out)
+                raise
+            _checkpoint("swapped")
+        _fsync_dir(out.parent)
+        try:
+            if read_marker(old) is None and not any(old.iterdir()):
+                old.rmdir()  # the empty folder that was at out
+            else:
+                _remove(old)
+        except OSError as exc:
+            say(f"the new folder is at {out}, but the previous one could not be removed from {old} "
+                f"({exc.strerror}); the next run removes it, or delete it yourself")
     finally:
         _unlock(old_lock)
 
