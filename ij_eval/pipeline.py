@@ -9,6 +9,7 @@ the previous one.
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -185,6 +186,11 @@ def protected_inputs(data_dir: str | Path, config: EvaluationConfig,
     """What a results store must never be, contain or lie inside: the data folder, the config, every input read."""
     Protected = output_folder.Protected
     items = [Protected("the data folder", Path(data_dir))]
+    # files linked into the data folder from elsewhere, known before validation reads them
+    for dirpath, dirnames, filenames in os.walk(data_dir):
+        for name in (*dirnames, *filenames):
+            if (path := Path(dirpath, name)).is_symlink():
+                items.append(Protected("the input file" if path.is_file() else "the input folder", path))
     if config.source and Path(config.source).is_file():
         items.append(Protected("the config file", Path(config.source)))
     if report is not None:

@@ -157,6 +157,14 @@ def _manifest_id(folder: Path) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _written_by_ij_eval(manifest: Path) -> bool:
+    """Whether ``manifest`` is an ij-eval manifest (any version): JSON naming the ij-eval version."""
+    try:
+        return "ij_eval_version" in json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def _files(folder: Path) -> tuple[str, ...]:
     """Every file under ``folder`` but the marker, as sorted relative POSIX paths."""
     found = []
@@ -254,7 +262,7 @@ def refusal(out: Path, kind: Kind, flag: str = "--out", *, replace: bool = True)
                 "overwritten)")
     marker = read_marker(out)
     if marker is None:
-        if kind is Kind.RESULTS and (out / MANIFEST).is_file():
+        if kind is Kind.RESULTS and _written_by_ij_eval(out / MANIFEST):
             return (f"{flag} {out} looks like a results store written by an older ij-eval (it has {MANIFEST} "
                     f"but no {MARKER} marker), so ij-eval cannot tell that every file in it is its own and will "
                     "not replace it; check the folder, keep anything you need elsewhere, then delete it and run "

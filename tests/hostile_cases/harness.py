@@ -13,6 +13,9 @@ more ``ij-eval`` commands in-process, and asserts the outcome of the last:
   ``never_published`` strings appears in any published file of it (the results store and the
   report, not the working files ``exclusions.csv``, ``manifest.json`` and the review file).
 
+A case may inject a fault of the machine (a full disk, a read-only file system) with ``during``: a
+context manager active around the last step only.
+
 Commands are argument lists with placeholders: ``{data}`` (the data folder), ``{out}`` (the
 results store), ``{report}`` (the report folder), ``{raw}`` / ``{clean}`` (pseudonymise's input and
 output), ``{config}`` (the config file), ``{ws}`` (the workspace root). Every step but the last
@@ -27,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -102,6 +106,8 @@ class Hostile:
     prior_store: bool = False  # build a results store at {out} first (it must survive a failure)
     check: Callable[[Workspace, Outcome], None] | None = None  # further assertions
     env: tuple[tuple[str, str], ...] = ()  # environment variables for the commands
+    during: Callable[[Workspace], AbstractContextManager[object]] | None = None  # active around the last step
+    # only (a fault the machine would cause, injected: a full disk, a read-only file system)
 
 
 @dataclass(frozen=True)
