@@ -503,3 +503,57 @@ def test_exchange_swaps_two_folders_in_one_step_on_linux(tmp_path):
     assert of.exchange(a, b) is sys.platform.startswith("linux")
     if sys.platform.startswith("linux"):
         assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+
+
+# --------------------------------------------------------------------------------------------------
+# the report is written the same way
+
+def _store_with_data(tmp_path: Path) -> tuple[Path, Path]:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "referrals.csv").write_text("referral_id\nR1\n")
+    store = tmp_path / "results"
+    with staged_folder(store, Kind.RESULTS, say=lambda m: None) as staged:
+        (staged.path / "results.json").write_text(json.dumps({"strands": {}}))
+        (staged.path / "manifest.json").write_text(json.dumps({
+            "store_id": staged.id, "data_dir": str(data), "config_file": str(data / "evaluation.toml"),
+            "inputs": {"referrals": {"file": "referrals.csv"}}}))
+    return store, data
+
+
+@pytest.mark.parametrize("where, says", [("data", "is the data folder"), ("data/report", "is inside the data folder"),
+                                         ("results", "is the results store"), (".", "contains the results store")])
+def test_report_out_is_refused_before_anything_is_built(tmp_path, monkeypatch, where, says):
+    import ij_eval.report as report
+
+    store, data = _store_with_data(tmp_path)
+    monkeypatch.setattr(report, "build_outputs", lambda *a, **k: pytest.fail("built before checking --out"))
+    before = everything(tmp_path)
+    with pytest.raises(OutputRefused, match=f"--out {tmp_path / where if where != '.' else tmp_path} {says}"):
+        report.build_report(store, tmp_path / where)
+    assert everything(tmp_path) == before
+
+
+def test_a_report_that_cannot_be_written_keeps_the_previous_one(tmp_path, monkeypatch):
+    from ij_eval.report import write_atomically
+
+    store, _ = _store_with_data(tmp_path)
+    write_atomically(store / "report", {"report.html": b"old", "brief.html": b"old"})
+    before = everything(tmp_path)
+    real = Path.write_bytes
+
+    def full(self, data):
+        if ".partial-" in str(self) and self.name == "brief.html":
+            raise _os_error_enospc(self)
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(EnvironmentProblem) as info:
+        write_atomically(store / "report", {"report.html": b"new", "brief.html": b"new"})
+    assert str(info.value).startswith(f"could not write --out {store / 'report'}: the disk is full")
+    assert f"the previous report at {store / 'report'} is unchanged" in str(info.value)
+    assert everything(tmp_path) == before and hidden(store) == [MARKER]
+
+
+def _os_error_enospc(path: Path) -> OSError:
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
