@@ -9,7 +9,8 @@ more ``ij-eval`` commands in-process, and asserts the outcome of the last:
   column, row, setting), and no traceback does;
 - ``writes="nothing"``: no file anywhere in the workspace was added, changed or removed (a
   previous store, the inputs, everything);
-- ``writes="output"``: the inputs are unchanged, the output exists, and none of the
+- ``writes="output"``: the inputs are unchanged (ij-eval's own leftovers beside the store,
+  ``.results.*``, count as output), the output exists, and none of the
   ``never_published`` strings appears in any published file of it (the results store and the
   report, not the working files ``exclusions.csv``, ``manifest.json`` and the review file).
 
