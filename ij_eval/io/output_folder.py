@@ -210,11 +210,16 @@ def resolve(out: str | Path, flag: str = "--out") -> Path:
         raise EnvironmentProblem(f"{flag} {out} cannot be used: {exc}; choose another folder") from None
 
 
+def _for(flag: str) -> str:
+    """``for --out`` (or ``for OUT_DIR``); for a default folder, where to name another one."""
+    return f"for {flag}" if flag.startswith("-") or flag.isupper() else "(name one with --out)"
+
+
 def check_place(out: Path, flag: str = "--out") -> None:
     """The folder that holds ``out`` exists and can be written; ``out`` is not a file."""
     parent = out.parent
     if out.exists() and not out.is_dir():
-        raise EnvironmentProblem(f"{flag} {out} is a file, not a folder; choose a folder for {flag} "
+        raise EnvironmentProblem(f"{flag} {out} is a file, not a folder; choose a folder {_for(flag)} "
                                  "(the file was left as it is)")
     if not parent.exists():
         raise EnvironmentProblem(f"{flag} {out} cannot be written: the folder that would hold it, {parent}, does "
@@ -241,13 +246,13 @@ def check_protected(out: Path, protected: Iterable[Protected], flag: str = "--ou
         for path in dict.fromkeys((Path(item.path).absolute(), resolve(item.path, flag))):
             if out == path:
                 raise OutputRefused(f"{flag} {out} is {item.what} {path}: ij-eval never writes over its inputs; "
-                                    f"choose a new folder outside it for {flag}")
+                                    f"choose a new folder outside it {_for(flag)}")
             if path.is_relative_to(out):
                 raise OutputRefused(f"{flag} {out} contains {item.what} {path}: writing there would replace it; "
-                                    f"choose a folder for {flag} that does not hold {item.what}")
+                                    f"choose a folder {_for(flag)} that does not hold {item.what}")
             if out.is_relative_to(path) and not item.inside_ok and path.is_dir():
                 raise OutputRefused(f"{flag} {out} is inside {item.what} {path}: ij-eval never writes among its "
-                                    f"inputs; choose a folder outside {path} for {flag}")
+                                    f"inputs; choose a folder outside {path} {_for(flag)}")
 
 
 def refusal(out: Path, kind: Kind, flag: str = "--out", *, replace: bool = True) -> str | None:
@@ -266,20 +271,20 @@ def refusal(out: Path, kind: Kind, flag: str = "--out", *, replace: bool = True)
             return (f"{flag} {out} looks like a results store written by an older ij-eval (it has {MANIFEST} "
                     f"but no {MARKER} marker), so ij-eval cannot tell that every file in it is its own and will "
                     "not replace it; check the folder, keep anything you need elsewhere, then delete it and run "
-                    f"again (or choose another folder for {flag})")
+                    f"again (or choose another folder {_for(flag)})")
         older = (" (a report folder from an older ij-eval has no marker either: delete it and run again)"
                  if kind is Kind.REPORT else "")
         return (f"{flag} {out} is not empty and is not {kind.noun} (it has no {MARKER} marker), so ij-eval will "
-                f"not replace it; choose a new or empty folder for {flag}, or move its contents elsewhere{older}")
+                f"not replace it; choose a new or empty folder {_for(flag)}, or move its contents elsewhere{older}")
     if marker.kind is not kind:
-        return f"{flag} {out} holds {marker.kind.noun}, not {kind.noun}; choose another folder for {flag}"
+        return f"{flag} {out} holds {marker.kind.noun}, not {kind.noun}; choose another folder {_for(flag)}"
     if not marker.complete:
         return (f"{flag} {out} is an unfinished folder of an interrupted ij-eval run (its {MARKER} marker says "
-                f"incomplete); check it, then delete it or choose another folder for {flag}")
+                f"incomplete); check it, then delete it or choose another folder {_for(flag)}")
     if kind is Kind.RESULTS and _manifest_id(out) != marker.id:
         return (f"{flag} {out} has an ij-eval marker whose id does not match the store_id in its {MANIFEST} "
                 "(copied or edited by hand?), so ij-eval cannot tell it is the store it wrote and will not "
-                f"replace it; check the folder, then delete it or choose another folder for {flag}")
+                f"replace it; check the folder, then delete it or choose another folder {_for(flag)}")
     try:
         foreign = _unowned(out, marker)
     except OSError as exc:
@@ -288,7 +293,7 @@ def refusal(out: Path, kind: Kind, flag: str = "--out", *, replace: bool = True)
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         return (f"{flag} {out} is {kind.noun} but holds {len(foreign)} file{'s' if len(foreign) != 1 else ''} "
                 f"ij-eval did not write ({shown}); replacing it would delete them, so move them out of it "
-                f"(or choose another folder for {flag})")
+                f"(or choose another folder {_for(flag)})")
     return None
 
 
