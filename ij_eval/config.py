@@ -21,7 +21,10 @@ ComparisonKind = Literal["concurrent", "historical"]
 Overdispersion = Literal["quasi-poisson", "negative-binomial"]
 OutcomeMeasure = Literal["proven", "local"]
 MatchingMethod = Literal["nearest", "ipw"]
+MissingMonths = Literal["missing", "zero"]
 Shares = tuple[tuple[str, float], ...]  # (category, share) pairs, from a TOML table category = share
+HeaderRow = int | tuple[tuple[str, int], ...]  # one row for every workbook, or (table, row) pairs
+EXCEL_MAX_ROW = 1_048_576
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,23 @@ class DataConfig:
     # "auto": slash dates are day-first, but a column whose values never show which part is the
     # day is refused; "day-first": read every slash date as dd/mm/yyyy without asking.
     date_order: DateOrder = "auto"
+    # XLSX workbooks only. ``header_row``: the worksheet row (1-based) that holds the header, for
+    # every workbook (``header_row = 3``) or by table (``header_row = { referrals = 3 }``, the others
+    # on row 1); rows above it are ignored and every row number reported is a worksheet row.
+    header_row: HeaderRow = 1
+    # ``sheets``: the sheet to read, by table (``sheets = { referrals = "Extract" }``); by default the
+    # sheet named like the table, else the first (the validation report says which was read).
+    sheets: tuple[tuple[str, str], ...] = ()
+
+    def header_row_of(self, table: str) -> int:
+        """The worksheet row of ``table``'s header."""
+        if isinstance(self.header_row, int):
+            return self.header_row
+        return dict(self.header_row).get(table, 1)
+
+    def sheet_of(self, table: str) -> str | None:
+        """The sheet the config names for ``table``, if any."""
+        return dict(self.sheets).get(table)
 
 
 @dataclass(frozen=True)
@@ -71,6 +91,15 @@ class HotspotConfig:
     event_leads: int = 12  # periods before the start shown in the event study
     event_lags: int = 12  # periods after the start shown in the event study
     placebo_shift: int = 12  # the placebo start is this many periods before the real one
+    # An area-month with no row in asb_counts (a gap inside an area's series, or months before its
+    # first or after its last row while other areas have them): "missing" leaves it out of the
+    # panel and the models; "zero" counts it as no ASB. The default is "missing": the schema asks
+    # for one row per area and month (a month with no ASB is a row with count 0), so an absent row
+    # is absent data, and zeros invented for lost months would read as a fall (or rise) in ASB.
+    # Set "zero" when the extract leaves out months without ASB. Validation warns either way,
+    # naming the areas and months. data.police.uk input is not affected: a month whose file is
+    # present is complete (no row = no ASB), and a month with no file is always missing.
+    missing_months: MissingMonths = "missing"
 
 
 @dataclass(frozen=True)
@@ -243,7 +272,13 @@ class EvaluationConfig:
             if f.name == "source":
                 continue
             value = getattr(self, f.name)
-            if isinstance(value, PopulationConfig):  # tables of category = share, as in the TOML
+            if isinstance(value, DataConfig):  # per-table settings as tables, as in the TOML
+                plain_section = {k: plain(v) for k, v in dataclasses.asdict(value).items()}
+                plain_section["sheets"] = dict(value.sheets)
+                if not isinstance(value.header_row, int):
+                    plain_section["header_row"] = dict(value.header_row)
+                out[f.name] = plain_section
+            elif isinstance(value, PopulationConfig):  # tables of category = share, as in the TOML
                 out[f.name] = {k: dict(v) for k, v in value.supplied()}
             elif isinstance(value, ValueForMoneyConfig):
                 plain_section = {k: plain(v) for k, v in dataclasses.asdict(value).items()}
@@ -319,6 +354,11 @@ def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EvaluationC
         section_type = hints[name]
         field_hints = get_type_hints(section_type)
         values = {}
+        if section_type is DataConfig:
+            body = dict(body)
+            for key, parse in (("header_row", _header_row), ("sheets", _sheets)):
+                if key in body:
+                    values[key] = parse(f"{source}: [{name}] {key}", body.pop(key))
         if section_type is ValueForMoneyConfig:
             body = dict(body)
             for table, parse in (("parameters", _specs), ("unit_costs", _specs), ("deflator", _deflator)):
@@ -335,6 +375,44 @@ def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EvaluationC
     config = EvaluationConfig(**sections, source=source)
     _check(config, source)
     return config
+
+
+def _table_names() -> tuple[str, ...]:
+    from ij_eval.schema import load_schemas
+
+    return tuple(load_schemas())
+
+
+def _row_number(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= EXCEL_MAX_ROW:
+        raise ConfigError(f"{where}: expected a worksheet row number from 1 to {EXCEL_MAX_ROW:,}, got {value!r}")
+    return value
+
+
+def _per_table(where: str, value: Any, example: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"{where}: expected a table by table name, like {example}, got {value!r}")
+    unknown = sorted(set(value) - set(_table_names()))
+    if unknown:
+        raise ConfigError(f"{where}: unknown table {', '.join(unknown)} (known: {', '.join(_table_names())})")
+    return value
+
+
+def _header_row(where: str, value: Any) -> HeaderRow:
+    """``header_row = 3`` or ``header_row = { referrals = 3 }``."""
+    if isinstance(value, dict):
+        rows = _per_table(where, value, "{ referrals = 3 }")
+        return tuple(sorted((k, _row_number(f"{where}.{k}", v)) for k, v in rows.items()))
+    return _row_number(where, value)
+
+
+def _sheets(where: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """``sheets = { referrals = "Extract" }``."""
+    sheets = _per_table(where, value, '{ referrals = "Extract" }')
+    for table, sheet in sheets.items():
+        if not isinstance(sheet, str) or not sheet.strip():
+            raise ConfigError(f"{where}.{table}: expected the name of a sheet, got {sheet!r}")
+    return tuple(sorted(sheets.items()))
 
 
 def _spec(where: str, value: Any) -> ParameterSpec:

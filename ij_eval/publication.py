@@ -67,8 +67,8 @@ import numpy as np
 import polars as pl
 
 from ij_eval.errors import IJEvalError
-from ij_eval.identifiers import direct_identifier_columns
 from ij_eval.privacy import detect
+from ij_eval.privacy.columns import direct_identifier_columns
 from ij_eval.privacy.detect import Kind
 from ij_eval.stats.disclosure import MARKER, protect, rule_text
 
@@ -77,7 +77,7 @@ HIDE = "__disclosure_hide"  # a transform's flag: hide this row's counts (treate
 DEFAULT_THRESHOLD = 10
 
 #: Person identifiers that must never be a column of a published table (besides the direct
-#: identifiers of :mod:`ij_eval.identifiers`).
+#: identifiers of :mod:`ij_eval.privacy.columns`).
 PERSON_ID_COLUMNS = ("person_id", "person_ref", "nominal_id", "offender_id", "referral_id", "record_id",
                      "response_id", "incident_id")
 #: Units of headline figures that are counts of people (or of their records and events).
@@ -868,8 +868,8 @@ _STREET = re.compile(r"(?i)\b\d+[a-z]?,?\s+(?:[a-z]+\s+){1,3}(?:street|st|road|r
                      r"dr|crescent|court|ct|place|pl|terrace|gardens|grove|hill|park|square|row|walk|mews|parade|"
                      r"green|rise|view|vale)\b")
 #: What the publication gate looks for in every published file: contact details, official ids and
-#: dates of birth (:mod:`ij_eval.privacy.detect`), and pseudonymised person ids.
-_GATE_KINDS = (*detect.CONTACT_AND_IDS, Kind.PSEUDONYM)
+#: dates of birth (:mod:`ij_eval.privacy.detect`), and pseudonymised ids.
+_GATE_KINDS = (*detect.CONTACT_AND_IDS, *detect.PSEUDONYMS)
 
 
 _mask = detect.masked

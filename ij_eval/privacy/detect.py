@@ -16,7 +16,12 @@ What counts, in the forms people write them:
   example ``QQ 12 34 56 C`` counts too);
 - **PNC ids** (``12/345678A``, ``2012/0123456A``) and **CRO numbers** (``123456/89X``, ``SF 93/123456A``);
 - **dates of birth** (a date after "DOB", "date of birth", "born on");
-- **pseudonymised person ids** (``p_`` + 16 hex characters) in published text.
+- **pseudonymised ids** in published text: person ids (``p_`` + 16 hex characters) and the
+  reference numbers ``ij-eval pseudonymise`` hashes (``r_`` referral, ``s_`` survey response,
+  ``o_`` offence, ``i_`` incident, + 16 hex characters; :mod:`ij_eval.privacy.columns`).
+
+:func:`could_hold_identifier` is a fast polars pre-filter: a value it passes over cannot hold a
+contact detail or official id, so only the rest need the (Python) detectors.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+import polars as pl
 
 
 class Kind(StrEnum):
@@ -40,6 +47,7 @@ class Kind(StrEnum):
     CRO_NUMBER = "a CRO number"
     DATE_OF_BIRTH = "a date of birth"
     PSEUDONYM = "a pseudonymised person id"
+    REFERENCE_PSEUDONYM = "a pseudonymised reference number"
 
 
 @dataclass(frozen=True)
@@ -94,12 +102,37 @@ PATTERNS: dict[Kind, re.Pattern[str]] = {
     Kind.DATE_OF_BIRTH: re.compile(
         r"(?i)\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\W{0,3}" + DATE),
     Kind.PSEUDONYM: re.compile(r"(?<![\w])p_[0-9a-f]{16}(?![\w])"),
+    Kind.REFERENCE_PSEUDONYM: re.compile(r"(?<![\w])[rsoi]_[0-9a-f]{16}(?![\w])"),
 }
 
 #: The detectors for contact details and official ids: what no text from a person may hold.
 CONTACT_AND_IDS: tuple[Kind, ...] = (Kind.EMAIL, Kind.SPELLED_EMAIL, Kind.PHONE, Kind.SPELLED_PHONE, Kind.POSTCODE,
                                      Kind.NI_NUMBER, Kind.PNC_ID, Kind.CRO_NUMBER, Kind.DATE_OF_BIRTH)
+#: Pseudonyms ``ij-eval pseudonymise`` writes: never published.
+PSEUDONYMS: tuple[Kind, ...] = (Kind.PSEUDONYM, Kind.REFERENCE_PSEUDONYM)
 ALL: tuple[Kind, ...] = tuple(Kind)
+
+#: A necessary condition for any :data:`CONTACT_AND_IDS` finding, in polars' (Rust) regex syntax:
+#: every one of those patterns needs a digit, an ``@``, the word "dot" (a spelled-out email) or
+#: digits said as words (a spelled-out phone number). Keep it in step with :data:`PATTERNS`
+#: (``tests/test_identifier_columns.py`` checks it on examples of every kind).
+MAYBE_CONTACT_OR_ID = (r"(?i)[\d@]|\bdot\b|\b(?:zero|nought|oh|o|one|two|three|four|five|six|seven|eight|nine)\b")
+
+
+#: Whole values that are plainly codes and cannot hold any of :data:`CONTACT_AND_IDS`: a pseudonym
+#: (``p_`` + 16 hex characters: one word, no separator a pattern could start after) or a short
+#: code of up to four letters and up to nine digits (``R000123``, ``PL-12``: a phone number needs
+#: ten digits, a postcode, NI, PNC or CRO number a letter or ``/`` after its digits).
+PLAIN_CODE = r"^(?:[a-z]_[0-9a-f]{16}|[A-Za-z]{0,4}[-_]?\d{1,9})$"
+
+
+def could_hold_identifier(s: pl.Series) -> pl.Series:
+    """False where a text value certainly holds none of :data:`CONTACT_AND_IDS` (null stays null).
+
+    Vectorised (polars), so that only the few values it passes need the detectors.
+    """
+    text = s.cast(pl.String)
+    return text.str.contains(MAYBE_CONTACT_OR_ID) & ~text.str.contains(PLAIN_CODE)
 
 
 def _digits(text: str) -> int:

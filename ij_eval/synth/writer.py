@@ -100,6 +100,7 @@ covariates = [{covariates}]
 harmonics = 2
 season_period = 12
 overdispersion = "quasi-poisson"
+missing_months = "missing"  # an area-month with no row in asb_counts is absent data, not zero ASB
 
 [disclosure]
 threshold = 10

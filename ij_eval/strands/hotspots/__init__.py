@@ -33,12 +33,17 @@ MAX_LEAVE_ONE_OUT = 25  # refits are about a second each at national scale
 MAX_PLOTTED_HOTSPOTS = 20  # rows of the displacement figure that stay readable
 
 
-def _panel(inputs, notes: list[str]):
+def _panel(inputs, notes: list[str], config: EvaluationConfig):
     areas = inputs.frame("areas")
+    if "asb_counts" in inputs.tables:
+        panel = build_panel(areas, counts=inputs.frame("asb_counts"),
+                            missing_months=config.hotspots.missing_months)
+        return panel, "asb_counts", empty_exclusions()
     if inputs.has("asb_counts"):
-        counts = inputs.frame("asb_counts") if "asb_counts" in inputs.tables else inputs.asb_area_counts
-        source = "asb_counts" if "asb_counts" in inputs.tables else "data.police.uk files"
-        return build_panel(areas, counts=counts), source, empty_exclusions()
+        # data.police.uk counts are zero-filled already in every month whose files are all present;
+        # the months without a file are absent data, never zero (see io/police_uk.asb_by_area).
+        panel = build_panel(areas, counts=inputs.asb_area_counts, missing_months="missing")
+        return panel, "data.police.uk files", empty_exclusions()
     incidents = inputs.tables["asb_incidents"]
     panel = build_panel(areas, incidents=incidents.frame)
     unplaced = panel.unplaced
@@ -165,7 +170,7 @@ def _stack(out: _Out, prefix: str, name: str) -> None:
 def run(inputs, config: EvaluationConfig) -> StrandResult:
     h = config.hotspots
     out = _Out()
-    built, source, exclusions = _panel(inputs, out.notes)
+    built, source, exclusions = _panel(inputs, out.notes, config)
     panel = built.frame
     out.notes.extend(built.notes)
     roles = set(panel["role"].unique().to_list())
@@ -202,5 +207,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         out.notes.append("Synthetic data: these figures illustrate the method and describe no real area.")
     out.notes.append(f"ASB source: {source}; {panel['area_id'].n_unique()} areas, "
                      f"{panel['period'].n_unique()} periods.")
+    if panel.height and panel.height < panel["area_id"].n_unique() * (panel["time"].max() - panel["time"].min() + 1):
+        out.notes.append("Some area-months have no ASB data and are left out (missing, not zero): the models use the "
+                         "area-months present, and the monthly series and yearly shares add up only those.")
     return StrandResult(NAME, MappingProxyType(out.headlines), MappingProxyType(dict(sorted(out.tables.items()))),
                         tuple(out.figures), exclusions, tuple(dict.fromkeys(out.notes)))  # each note once
