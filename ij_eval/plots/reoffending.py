@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from ij_eval.plots.style import PALETTE, label_synthetic
+from ij_eval.plots.style import PALETTE, label_synthetic, nothing_to_show
 
 GROUP_NAMES = {
     "completed": "Completed IJ", "did_not_complete": "Did not complete", "refused": "Refused",
@@ -64,9 +64,17 @@ def plot_km(km: pl.DataFrame, at_risk: pl.DataFrame, *, synthetic: bool = False,
 
 
 def plot_forest(effects: pl.DataFrame, *, synthetic: bool = False, xlabel: str = "Hazard ratio (log scale)"):
-    """Estimates with 95% intervals on a log scale (columns label, estimate, ci_lower, ci_upper)."""
+    """Estimates with 95% intervals on a log scale (columns label, estimate, ci_lower, ci_upper); rows
+    without an estimate or interval (not estimable, or hidden) are left out."""
+    effects = effects.drop_nulls(["estimate", "ci_lower", "ci_upper"]).filter(
+        (pl.col("ci_lower") > 0) & pl.col("ci_upper").is_finite())
     n = effects.height
-    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.45 * n), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.45 * max(n, 2)), layout="constrained")
+    if n == 0:
+        nothing_to_show(ax, "No hazard ratio could be estimated from these data")
+        if synthetic:
+            label_synthetic(fig)
+        return fig
     y = np.arange(n)[::-1]
     ax.errorbar(effects["estimate"].to_numpy(), y,
                 xerr=[effects["estimate"].to_numpy() - effects["ci_lower"].to_numpy(),

@@ -55,6 +55,12 @@ class ResultsStore:
         return bool(self.results.get("synthetic"))
 
     @property
+    def not_for_publication(self) -> str:
+        """The notice every output carries when the store is not for publication ("" when it may be
+        published): a disclosure threshold below 10, set with a reason."""
+        return str(self.results.get("not_for_publication_notice") or "")
+
+    @property
     def scheme(self) -> dict[str, Any]:
         return self.results.get("scheme", {})
 
