@@ -84,6 +84,8 @@ def test_hostile_input(case: Hostile, tmp_path, prior_store, monkeypatch):
         result = _run(ws, step, case.env)
         assert result.exit_code == 0, f"step {step} failed:\n{result.text}"
     before = snapshot(ws.root)
+    if case.patch is not None:
+        case.patch(monkeypatch, ws)
     result = _run(ws, case.steps[-1], case.env)
     after = snapshot(ws.root)
     outcome = Outcome(result.exit_code, result.out, result.err, before, after)

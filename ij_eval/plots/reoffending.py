@@ -23,6 +23,12 @@ def plot_km(km: pl.DataFrame, at_risk: pl.DataFrame, *, synthetic: bool = False,
             horizon: int | None = None):
     """Survival (not yet reoffended) by group with 95% bands, censor marks and numbers at risk below."""
     groups = km["group"].unique(maintain_order=True).to_list()
+    if not groups:
+        fig, ax = plt.subplots(figsize=(7.5, 3.0), layout="constrained")
+        nothing_to_show(ax, "No one to follow up in these data")
+        if synthetic:
+            label_synthetic(fig)
+        return fig
     fig = plt.figure(figsize=(7.5, 4.6 + 0.22 * len(groups)), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[4, 0.35 + 0.25 * len(groups)])
     ax, table = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])

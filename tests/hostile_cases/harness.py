@@ -9,6 +9,8 @@ more ``ij-eval`` commands in-process, and asserts the outcome of the last:
   column, row, setting), and no traceback does;
 - ``writes="nothing"``: no file anywhere in the workspace was added, changed or removed (a
   previous store, the inputs, everything);
+- ``patch``: a change made with pytest's ``monkeypatch`` before the last step (a strand that
+  raises, an unreadable file), undone after the case;
 - ``writes="output"``: the inputs are unchanged, the output exists, and none of the
   ``never_published`` strings appears in any published file of it (the results store and the
   report, not the working files ``exclusions.csv``, ``manifest.json`` and the review file).
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import pytest
 from builders import MINIMAL_CONFIG, write_folder
 
 KEY = "k3y-for-tests-7a1f9c2e4b8d6053e1a2b3c4"  # a test key with enough entropy
@@ -102,6 +105,9 @@ class Hostile:
     prior_store: bool = False  # build a results store at {out} first (it must survive a failure)
     check: Callable[[Workspace, Outcome], None] | None = None  # further assertions
     env: tuple[tuple[str, str], ...] = ()  # environment variables for the commands
+    # Changes to the code under test for the judged step only (e.g. a strand that raises), made with
+    # pytest's monkeypatch, so they are undone after the case: patch(monkeypatch, workspace).
+    patch: Callable[[pytest.MonkeyPatch, Workspace], None] | None = None
 
 
 @dataclass(frozen=True)
