@@ -17,7 +17,6 @@ import subprocess
 from pathlib import Path
 
 from hostile_cases.harness import REPORT, RUN, Hostile, Outcome, Workspace
-
 from ij_eval.strands import overview
 
 CRASH_DIR = "crash"  # the harness sets IJ_EVAL_CRASH_DIR to <tmp>/crash, beside the workspace
