@@ -33,7 +33,12 @@ class ResultsStore:
 
     @cached_property
     def results(self) -> dict[str, Any]:
-        return _read_json(self.root / "results.json")
+        results = _read_json(self.root / "results.json")
+        strands = results.get("strands") if isinstance(results, dict) else None
+        if not isinstance(strands, dict) or not all(isinstance(v, dict) for v in strands.values()):
+            raise IJEvalError(f"{self.root / 'results.json'} is not the results of an `ij-eval run` (no table of "
+                              "strands); re-run `ij-eval run`")
+        return results
 
     @cached_property
     def figures(self) -> dict[str, Any]:

@@ -312,3 +312,21 @@ THRESHOLD_CASES = [
 ]
 
 CASES = CONFIG_CASES + FILE_CASES + DATA_CASES + CRASH_CASES + THRESHOLD_CASES
+
+
+# ---- a results store that is not one -----------------------------------------------------------------------
+
+def _results_json(text: str):
+    def arrange(ws: Workspace) -> None:
+        ws.out.mkdir(parents=True, exist_ok=True)
+        (ws.out / "results.json").write_text(text, encoding="utf-8")
+    return arrange
+
+
+CASES += [
+    Hostile("err_report_on_a_results_json_that_is_a_list", "errors: data and config", _results_json("[1, 2]"),
+            (REPORT,), 2, says=("results.json is not the results of an `ij-eval run` (no table of strands)",)),
+    Hostile("err_report_on_a_results_json_without_strands", "errors: data and config",
+            _results_json('{"strands": {"overview": 3}}'), (REPORT,), 2,
+            says=("results.json is not the results of an `ij-eval run`",)),
+]
