@@ -64,7 +64,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_pseudonymise(args: argparse.Namespace) -> int:
     from ij_eval.pseudonymise import pseudonymise_folder
 
-    result = pseudonymise_folder(args.in_dir, args.out_dir, key_file=args.key_file)
+    result = pseudonymise_folder(args.in_dir, args.out_dir, key_file=args.key_file, config=args.config)
     print(result.describe())
     return 0
 
@@ -136,9 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=int, default=1, metavar="K", help="multiply volumes (43 = national)")
     p.set_defaults(func=cmd_synth)
 
-    p = sub.add_parser("pseudonymise", help="replace person identifiers with a keyed hash and drop direct identifiers")
+    p = sub.add_parser("pseudonymise", help="replace person ids and reference numbers with a keyed hash; keep only "
+                                            "the schemas' columns and the declared covariates")
     p.add_argument("in_dir", metavar="IN_DIR")
     p.add_argument("out_dir", metavar="OUT_DIR")
+    p.add_argument("--config", metavar="FILE",
+                   help=f"evaluation config whose [reoffending] covariates are kept (default: IN_DIR/{DEFAULT_CONFIG})")
     p.add_argument("--key-file", metavar="FILE",
                    help="file holding the secret key (default: the IJ_EVAL_PSEUDONYMISATION_KEY environment variable)")
     p.set_defaults(func=cmd_pseudonymise)

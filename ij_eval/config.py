@@ -26,12 +26,17 @@ ComparisonKind = Literal["concurrent", "historical"]
 Overdispersion = Literal["quasi-poisson", "negative-binomial"]
 OutcomeMeasure = Literal["proven", "local"]
 MatchingMethod = Literal["nearest", "ipw"]
+MissingMonths = Literal["missing", "zero"]
+NameStyle = Literal["codes", "screened"]
 Shares = tuple[tuple[str, float], ...]  # (category, share) pairs, from a TOML table category = share
+HeaderRow = int | tuple[tuple[str, int], ...]  # one row for every workbook, or (table, row) pairs
+EXCEL_MAX_ROW = 1_048_576
 
 FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2099, 12, 31)  # the range of every date setting
 MAX_TEXT = 500  # characters of a text setting (a source, a reason), unless its field says fewer
 MAX_NAME = 200  # characters of a name (the scheme, the force, the evaluation team)
-MAX_LIST = 50  # entries of a list setting
+MAX_LIST = 50  # entries of a list setting (unless its field says more)
+MAX_APPROVED = 100_000  # ids approved for publication ([publication] approved)
 MAX_SEED = 2**32 - 1  # numpy, R and most generators take a seed below 2**32
 MAX_MONTE_CARLO_DRAWS = 1_000_000  # the memory a run may use also limits them (ij_eval.vfm.uncertainty)
 PUBLICATION_THRESHOLD = 10  # the smallest count published without a stated reason (UK practice)
@@ -82,6 +87,23 @@ class DataConfig:
     # "auto": slash dates are day-first, but a column whose values never show which part is the
     # day is refused; "day-first": read every slash date as dd/mm/yyyy without asking.
     date_order: DateOrder = "auto"
+    # XLSX workbooks only. ``header_row``: the worksheet row (1-based) that holds the header, for
+    # every workbook (``header_row = 3``) or by table (``header_row = { referrals = 3 }``, the others
+    # on row 1); rows above it are ignored and every row number reported is a worksheet row.
+    header_row: HeaderRow = 1
+    # ``sheets``: the sheet to read, by table (``sheets = { referrals = "Extract" }``); by default the
+    # sheet named like the table, else the first (the validation report says which was read).
+    sheets: tuple[tuple[str, str], ...] = ()
+
+    def header_row_of(self, table: str) -> int:
+        """The worksheet row of ``table``'s header."""
+        if isinstance(self.header_row, int):
+            return self.header_row
+        return dict(self.header_row).get(table, 1)
+
+    def sheet_of(self, table: str) -> str | None:
+        """The sheet the config names for ``table``, if any."""
+        return dict(self.sheets).get(table)
 
 
 @dataclass(frozen=True)
@@ -115,6 +137,15 @@ class HotspotConfig:
     event_leads: int = setting(12, 0, 120)  # periods before the start shown in the event study
     event_lags: int = setting(12, 0, 120)  # periods after the start shown in the event study
     placebo_shift: int = setting(12, 1, 120)  # the placebo start is this many periods before the real one
+    # An area-month with no row in asb_counts (a gap inside an area's series, or months before its
+    # first or after its last row while other areas have them): "missing" leaves it out of the
+    # panel and the models; "zero" counts it as no ASB. The default is "missing": the schema asks
+    # for one row per area and month (a month with no ASB is a row with count 0), so an absent row
+    # is absent data, and zeros invented for lost months would read as a fall (or rise) in ASB.
+    # Set "zero" when the extract leaves out months without ASB. Validation warns either way,
+    # naming the areas and months. data.police.uk input is not affected: a month whose file is
+    # present is complete (no row = no ASB), and a month with no file is always missing.
+    missing_months: MissingMonths = "missing"
 
 
 @dataclass(frozen=True)
@@ -142,6 +173,30 @@ class DisclosureConfig:
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = setting(20231001, 0, MAX_SEED)
+
+
+@dataclass(frozen=True)
+class PublicationConfig:
+    """What free text may be published (``[publication]``). Every text from the data or the config that
+    reaches an output passes the free-text screen (:mod:`ij_eval.privacy.screen`); what it withholds or is
+    unsure of is listed, with an id, in the store's review file ``screening_review.csv`` (never published).
+
+    ``approved``: ids from that file ("t-" and 8 hex characters) of items the evaluator checked and
+    approves for publication as written (an id that matches nothing is a warning; contact details and ids
+    are never published, approved or not). ``site_names``: "codes" publishes placement sites as "Site 1",
+    "Site 2" ... (in placement_id order), "screened" publishes each site's description after the screen.
+    ``funder_names``: "screened" (funders' names after the screen) or "codes" ("Funder A", "Funder B" ...
+    in alphabetical order).
+
+    The defaults: sites as codes, because a site description can point at a household (a victim's or a
+    resident's garden, a street where work was done for one person) in ways no pattern catches, and the
+    site table's content (activity, who suggested it, people, hours) does not need it; funders screened,
+    because funders are normally public bodies (Home Office, PCC, council) whose names the value-for-money
+    chapter is about, and the screen withholds a private person's name."""
+
+    approved: tuple[str, ...] = field(default=(), metadata={"max_items": MAX_APPROVED})
+    site_names: NameStyle = "codes"
+    funder_names: NameStyle = "screened"
 
 
 LOGIC_MODEL_MAX_CHARS = 80  # longest entry a logic model box can hold legibly
@@ -292,6 +347,7 @@ class EvaluationConfig:
     logic_model: LogicModelConfig = field(default_factory=LogicModelConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     value_for_money: ValueForMoneyConfig = field(default_factory=ValueForMoneyConfig)
+    publication: PublicationConfig = field(default_factory=PublicationConfig)
     source: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -309,7 +365,13 @@ class EvaluationConfig:
             if f.name == "source":
                 continue
             value = getattr(self, f.name)
-            if isinstance(value, PopulationConfig):  # tables of category = share, as in the TOML
+            if isinstance(value, DataConfig):  # per-table settings as tables, as in the TOML
+                plain_section = {k: plain(v) for k, v in dataclasses.asdict(value).items()}
+                plain_section["sheets"] = dict(value.sheets)
+                if not isinstance(value.header_row, int):
+                    plain_section["header_row"] = dict(value.header_row)
+                out[f.name] = plain_section
+            elif isinstance(value, PopulationConfig):  # tables of category = share, as in the TOML
                 out[f.name] = {k: dict(v) for k, v in value.supplied()}
             elif isinstance(value, ValueForMoneyConfig):
                 plain_section = {k: plain(v) for k, v in dataclasses.asdict(value).items()}
@@ -380,8 +442,6 @@ def _coerce(where: str, hint: Any, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: expected a list of text values like [\"first\", \"second\"], "
                               f"got {_shown(value)}")
-        if len(value) > MAX_LIST:
-            raise ConfigError(f"{where}: {len(value):,} entries; at most {MAX_LIST} are allowed")
         return tuple(_one_line(f"{where} entry {i + 1}", v, MAX_TEXT) for i, v in enumerate(value))
     if hint is bool:
         if not isinstance(value, bool):
@@ -418,6 +478,11 @@ def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EvaluationC
         section_type = hints[name]
         field_hints = get_type_hints(section_type)
         values = {}
+        if section_type is DataConfig:
+            body = dict(body)
+            for key, parse in (("header_row", _header_row), ("sheets", _sheets)):
+                if key in body:
+                    values[key] = parse(f"{source}: [{name}] {key}", body.pop(key))
         if section_type is ValueForMoneyConfig:
             body = dict(body)
             for table, parse in (("parameters", _specs), ("unit_costs", _specs), ("deflator", _deflator)):
@@ -434,6 +499,44 @@ def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EvaluationC
     config = EvaluationConfig(**sections, source=source)
     _check(config, source)
     return config
+
+
+def _table_names() -> tuple[str, ...]:
+    from ij_eval.schema import load_schemas
+
+    return tuple(load_schemas())
+
+
+def _row_number(where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= EXCEL_MAX_ROW:
+        raise ConfigError(f"{where}: expected a worksheet row number from 1 to {EXCEL_MAX_ROW:,}, got {value!r}")
+    return value
+
+
+def _per_table(where: str, value: Any, example: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"{where}: expected a table by table name, like {example}, got {value!r}")
+    unknown = sorted(set(value) - set(_table_names()))
+    if unknown:
+        raise ConfigError(f"{where}: unknown table {', '.join(unknown)} (known: {', '.join(_table_names())})")
+    return value
+
+
+def _header_row(where: str, value: Any) -> HeaderRow:
+    """``header_row = 3`` or ``header_row = { referrals = 3 }``."""
+    if isinstance(value, dict):
+        rows = _per_table(where, value, "{ referrals = 3 }")
+        return tuple(sorted((k, _row_number(f"{where}.{k}", v)) for k, v in rows.items()))
+    return _row_number(where, value)
+
+
+def _sheets(where: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """``sheets = { referrals = "Extract" }``."""
+    sheets = _per_table(where, value, '{ referrals = "Extract" }')
+    for table, sheet in sheets.items():
+        if not isinstance(sheet, str) or not sheet.strip():
+            raise ConfigError(f"{where}.{table}: expected the name of a sheet, got {sheet!r}")
+    return tuple(sorted(sheets.items()))
 
 
 def _spec(where: str, value: Any) -> ParameterSpec:
@@ -547,6 +650,10 @@ def _check_ranges(config: EvaluationConfig, source: str) -> None:
                 raise ConfigError(f"{where} must be a date from {FIRST_DATE} to {LAST_DATE}, got {value}")
             if isinstance(value, str) and hints[f.name] is str:
                 _one_line(where, value, f.metadata.get("max_chars", MAX_TEXT))
+            if getattr(hints[f.name], "__origin__", None) is tuple and len(value) > f.metadata.get("max_items",
+                                                                                                   MAX_LIST):
+                raise ConfigError(f"{where}: {len(value):,} entries; at most {f.metadata.get('max_items', MAX_LIST)} "
+                                  "are allowed")
 
 
 def _check(config: EvaluationConfig, source: str) -> None:
@@ -578,6 +685,7 @@ def _check(config: EvaluationConfig, source: str) -> None:
         raise ConfigError(f"{source}: [hotspots] harmonics must be less than half of season_period "
                           f"({h.season_period}): at most {(h.season_period - 1) // 2}, got {h.harmonics}")
     _check_population(config.population, source, load_schemas()["referrals"])
+    _check_publication(config.publication, source)
     _check_value_for_money(config.value_for_money, source)
     for column, entries in config.logic_model.columns():
         if not entries:
@@ -603,6 +711,18 @@ def _check_disclosure(d: DisclosureConfig, source: str) -> None:
             f"{source}: [disclosure] threshold = {d.threshold} is below {PUBLICATION_THRESHOLD}{off}; a threshold "
             f"below {PUBLICATION_THRESHOLD} needs its reason in the config, e.g. [disclosure] reason = \"internal "
             "review by the evaluation team only\", and every output is then marked not for publication")
+
+
+APPROVED_ID = re.compile(r"^t-[0-9a-f]{8}$")  # an item id of the review file (ij_eval.privacy.screen.item_id)
+
+
+def _check_publication(publication: PublicationConfig, source: str) -> None:
+    bad = [i for i in publication.approved if not APPROVED_ID.match(i)]
+    if bad:
+        raise ConfigError(f"{source}: [publication] approved: {', '.join(map(repr, bad[:5]))} "
+                          f"{'is not an id' if len(bad) == 1 else 'are not ids'} of the review file; each is "
+                          "\"t-\" and 8 lower-case hex characters, copied from the id column of screening_review.csv "
+                          "in the results store")
 
 
 def _check_population(population: PopulationConfig, source: str, referrals: Any) -> None:

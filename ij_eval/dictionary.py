@@ -130,13 +130,23 @@ template for each table (the header row only) is in `templates/<table>.csv`.
 - **One folder, one file per table**, named after the table: `<table>.csv`, `<table>.xlsx` or
   `<table>.parquet` (for example `referrals.csv`). Supply each table once, in one format. Only
   the tables marked *required* must be present; the others enable further parts of the
-  evaluation. An Excel workbook must hold the table on its first sheet, with the header in row 1.
+  evaluation. An Excel workbook is read from the sheet named like the table, else its first
+  sheet (`[data] sheets = {{ referrals = "Extract" }}` names another), with the header on row 1
+  (blank rows above the table are skipped; `[data] header_row = {{ referrals = 3 }}` names another
+  row, and row numbers in problems are then worksheet rows). Formulas are read as the results
+  Excel saved with them; a formula with no saved result, or a cell showing an error such as
+  `#DIV/0!`, is refused.
 - **Column names** are matched ignoring case, surrounding spaces, and spaces or dashes versus
   underscores (`Referral ID` reads as `referral_id`). Columns may be in any order. Optional
-  columns may be left out; required columns must be present and filled in.
+  columns may be left out; required columns must be present and filled in. A name holding a
+  character that cannot be seen (a zero-width or non-breaking space, a soft hyphen, a direction
+  mark), a name used twice, and data under a blank name are refused.
 - **Blank cells** mean unknown or not applicable. Spaces around values are trimmed.
-- **CSV encoding**: UTF-8 (with or without a byte-order mark, as Excel's "CSV UTF-8" writes it)
-  or Windows-1252 (Excel's plain "CSV"). The encoding is detected.
+- **CSV files** are separated by commas. **Encoding**: UTF-8 (with or without a byte-order mark,
+  as Excel's "CSV UTF-8" writes it) or Windows-1252 (Excel's plain "CSV"); the encoding is
+  detected. A file mixing the two, UTF-16 (Excel's "Unicode Text"), NUL bytes, old Mac line
+  endings (a bare carriage return), quotes that never close and a cell over 1,048,576 characters
+  are refused with the row.
 - **Dates**: ISO `2024-03-31` or UK day-first `31/03/2024`. **Date-times**: `2024-03-31 14:30`
   or `31/03/2024 14:30`. US month-first dates, two-digit years and Excel serial day numbers
   (`45383`) are refused. A column of slash dates in which no day is above 12 could be read either
@@ -144,18 +154,24 @@ template for each table (the header row only) is in `templates/<table>.csv`.
 - **Booleans**: true/false, yes/no, y/n or 1/0.
 - **Survey answers (ordinal items)**: the label (for example `agree`) or its number 1..k in the
   listed order (for example `4`).
-- **Money** may carry a `£` sign and thousands commas (`£12,500.00`).
+- **Money** may carry a `£` sign and thousands commas (`£12,500.00`). **Numbers** are plain
+  decimals (`7.5`, `1,250`, `1e3`); a number a computer cannot hold exactly (beyond
+  9,007,199,254,740,992, or £90,071,992,547,409.92 for money, or so small it would be read as 0)
+  is refused, never rounded or read as infinity.
 - **Lists** (for example the LSOA codes of an area) are written in one cell, separated by
   semicolons: `E01019400;E01019401`.
-- **Personal data**: person identifiers (`person_id`) must be pseudonymised with
+- **Personal data**: person identifiers (`person_id`) and the reference numbers `referral_id`,
+  `response_id`, `offence_id` and `incident_id` must be pseudonymised with
   `ij-eval pseudonymise IN_DIR OUT_DIR` (a keyed hash) before the data are used. Names,
   addresses, postcodes, dates of birth, phone numbers and emails must not be supplied, nor other
   direct identifiers such as PNC, NHS or National Insurance numbers; a table holding such a column
-  is refused. Free-text comments must not name anyone.
-- **Extra columns**: extra columns on `referrals` can be used as model covariates by declaring
-  them in the config, for example `[reoffending] covariates = ["age", "sex", "prior_offences",
-  "school_exclusions"]` (a covariate is numeric if every value is a number, otherwise a
-  category). Any other extra column, on any table, is ignored and listed in the validation report.
+  is refused, and so is a text value that holds an email address, a phone number, a postcode, a
+  National Insurance, PNC or CRO number or a date of birth. Free-text comments must not name anyone.
+- **Only these columns**: a table may hold only the columns listed here. Extra columns on
+  `referrals` can be used as model covariates by declaring them in the config, for example
+  `[reoffending] covariates = ["age", "sex", "prior_offences", "school_exclusions"]` (a covariate
+  is numeric if every value is a number, otherwise a category). Any other column, on any table,
+  is refused; `ij-eval pseudonymise` drops it.
 
 ## Column types
 

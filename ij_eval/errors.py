@@ -52,13 +52,15 @@ class Problem:
 
 
 class InputError(IJEvalError):
-    """A single located problem that stops reading a file (unreadable, empty, bad encoding)."""
+    """A located problem that stops reading a file (unreadable, empty, bad encoding); ``more`` are
+    further problems found in the same file before reading stopped (all are in ``problems``)."""
 
     exit_code = 1
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, *more: Problem):
         self.problem = problem
-        super().__init__(problem.describe())
+        self.problems = (problem, *more)
+        super().__init__("\n".join(p.describe() for p in self.problems))
 
 
 @dataclass

@@ -24,6 +24,16 @@ from ij_eval.dictionary import DICTIONARY_FILE
 from ij_eval.errors import ConfigError, IJEvalError
 from ij_eval.io import store
 from ij_eval.io.tables import ROW
+from ij_eval.privacy.screen import (
+    REVIEW_FILE,
+    WITHHELD,
+    Screen,
+    Screened,
+    Source,
+    Verdict,
+    approval_warnings,
+    review_frame,
+)
 from ij_eval.progress import Progress
 from ij_eval.publication import PublishedTable
 from ij_eval.schema import schema_dir
@@ -196,6 +206,38 @@ def _publish(results: Mapping[str, StrandResult], exclusions: pl.DataFrame, thre
     return {name: context.published(name) for name in raw}, context
 
 
+def _scheme_text(config: EvaluationConfig, screen: Screen) -> tuple[dict[str, Any], list[Screened]]:
+    """The scheme, force and evaluation team names as results.json publishes them: through the free-text
+    screen (the config is hostile too; a withheld name reads "[withheld: ...]"); and the items withheld."""
+    published: dict[str, Any] = {}
+    listed: list[Screened] = []
+    for key, value in (("name", config.scheme.name), ("force", config.scheme.force),
+                       ("evaluation_team", config.scheme.evaluation_team)):
+        checked = screen.check(value, Source("config", f"[scheme] {key}"))
+        published[key] = checked.published if value else value
+        if checked.verdict is not Verdict.PUBLISH:
+            listed.append(checked)
+    return published, listed
+
+
+def _write_review(staging: Path, items: Sequence[Screened], config: EvaluationConfig,
+                  progress: Progress) -> dict[str, Any]:
+    """Write the screen's review file (a working file, never published) and say what it holds."""
+    frame = review_frame(items)
+    store.write_table(staging / REVIEW_FILE, frame)
+    warnings = approval_warnings(config.publication.approved, items)
+    for w in warnings:
+        progress.say(f"warning: {w}")
+    approved = int((frame["status"] == "approved: published").sum())
+    if frame.height:
+        progress.say(f"free-text screen: {frame.height - approved} text(s) withheld as they may identify a person "
+                     f"({int((frame['verdict'] == 'review').sum())} of them unsure), {approved} approved; listed in "
+                     f"{REVIEW_FILE} in the results store (not published): approve one by its id in "
+                     "[publication] approved")
+    return {"review_file": REVIEW_FILE, "withheld": frame.height - approved, "approved": approved,
+            "warnings": warnings}
+
+
 def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                  results: Mapping[str, StrandResult], skipped: Mapping[str, str],
                  exclusions: pl.DataFrame, inputs: dict[str, Any], progress: Progress) -> None:
@@ -210,7 +252,10 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
     hidden_totals: dict[str, list[str]] = {}
     headlines_hidden: dict[str, int] = {}
     notes_rewritten: dict[str, int] = {}
+    scheme, config_text = _scheme_text(config, Screen.from_config(config))
     with store.staged_store(out) as staging:
+        screening = _write_review(staging, [*config_text, *(s for r in results.values() for s in r.screened)],
+                                  config, progress)
         for name, table in published.items():
             store.write_table(staging / "tables" / f"{name}.csv", table.frame)
             if not table.exempt:
@@ -253,9 +298,7 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
         store.write_json(staging / "figures.json", figures)
         store.write_json(staging / "results.json", {
             "ij_eval_version": __version__,
-            "scheme": {"name": config.scheme.name, "force": config.scheme.force,
-                       "evaluation_team": config.scheme.evaluation_team,
-                       "start": config.scheme.start.isoformat() if config.scheme.start else None},
+            "scheme": {**scheme, "start": config.scheme.start.isoformat() if config.scheme.start else None},
             "data": {k: (v.isoformat() if v else None) for k, v in (
                 ("period_start", config.data.period_start), ("period_end", config.data.period_end),
                 ("extract_date", config.data.extract_date))},
@@ -276,6 +319,8 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                 "hidden_totals": hidden_totals,
                 "headlines_hidden": headlines_hidden,
                 "numbers_in_notes_rewritten": notes_rewritten,
+                "text_withheld": screening["withheld"],
+                "withheld_marker": WITHHELD,
                 "not_published": list(publication.INTERNAL_FILES),
                 "published_instead": {"exclusions.csv": "tables/exclusions_summary.csv"},
             },
@@ -295,6 +340,7 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
             "validation": {"errors": len(report.errors), "warnings": len(report.warnings),
                            "problems": [p.describe() for p in report.problems]},
             "strands": {n: ("ran" if n in results else skipped[n]) for n in list(results) + list(skipped)},
+            "screening": screening,
             "timings_seconds": dict(progress.timings),
         })
         problems = publication.check_store(staging)

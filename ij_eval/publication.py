@@ -46,8 +46,11 @@ The rule (``[disclosure] threshold``, T, default 10; :func:`rule_sentences` says
   category shares times the published group sizes give counts of people (0.0021 of 1,438 is 3
   people of "other" sex), so a share standing for fewer than T people, or all but fewer than T,
   is hidden there with the standardised difference built on it.
-- **Survey quotes** appear only with consent and after :func:`screen_quote`; a quote with a
-  possible identifier is withheld, not redacted, and the number withheld is reported.
+- **Free text** (survey quotes, sites, funders, the logic model, config names, covariate labels)
+  passes the one screen of :mod:`ij_eval.privacy.screen`: a quote with a possible identifier is
+  withheld, not redacted, and the number withheld is reported; a label becomes
+  :data:`~ij_eval.privacy.screen.WITHHELD`; both are listed in the review file for the evaluator,
+  who may approve them by id.
 
 Only exact recovery is prevented: hidden cells whose sum is published are still bounded by it.
 """
@@ -59,7 +62,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +70,20 @@ import numpy as np
 import polars as pl
 
 from ij_eval.errors import IJEvalError
-from ij_eval.identifiers import direct_identifier_columns
 from ij_eval.privacy import detect
+from ij_eval.privacy.columns import direct_identifier_columns
 from ij_eval.privacy.detect import Kind
+from ij_eval.privacy.screen import (
+    ALLOWED_CAPITALISED,
+    REVIEW_FILE,
+    WITHHELD,
+    QuoteScreening,
+    never_publishable,
+    publishable_quotes,
+    quote_problems,
+    screen_quote,
+    screen_quotes,
+)
 from ij_eval.stats.disclosure import MARKER, protect, rule_text
 
 ALL = "(all)"  # label of a total that is not a row of the table (assumed published elsewhere)
@@ -77,13 +91,15 @@ HIDE = "__disclosure_hide"  # a transform's flag: hide this row's counts (treate
 DEFAULT_THRESHOLD = 10
 
 #: Person identifiers that must never be a column of a published table (besides the direct
-#: identifiers of :mod:`ij_eval.identifiers`).
+#: identifiers of :mod:`ij_eval.privacy.columns`).
 PERSON_ID_COLUMNS = ("person_id", "person_ref", "nominal_id", "offender_id", "referral_id", "record_id",
                      "response_id", "incident_id")
 #: Units of headline figures that are counts of people (or of their records and events).
 PEOPLE_UNITS = frozenset({"people", "person", "referrals", "participants", "respondents", "responses", "reoffenders",
                           "offences", "entrants", "victims", "children", "adults", "cases", "records"})
-INTERNAL_FILES = ("exclusions.csv", "manifest.json")
+#: Working files of the store for the evaluation team, never published: the row-level exclusions, the
+#: run manifest and the free-text screen's review file (the text it withheld, with ids to approve).
+INTERNAL_FILES = ("exclusions.csv", "manifest.json", REVIEW_FILE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,8 +500,10 @@ TABLES: dict[str, TablePolicy] = {
         "model output: tests (Fisher's exact, chi-squared) that the share agreeing is the same in every subgroup, "
         "with Holm-adjusted p-values, each summarising whole groups; the group counts are in survey_subgroups, "
         "protected there")),
+    # quotes were screened by the strand (ij_eval.privacy.screen, with the evaluator's approvals); a last
+    # net drops any holding contact details or an id, which no approval publishes
     "survey_quotes": TablePolicy(transform=lambda frame, threshold, context: frame.filter(
-        pl.Series([screen_quote(q) is not None for q in frame["quote"].to_list()], dtype=pl.Boolean))),
+        pl.Series([not never_publishable(q) for q in frame["quote"].to_list()], dtype=pl.Boolean))),
     "survey_quote_screening": TablePolicy(
         keys=("survey",), counts=("comments", "without_consent", "withheld", "quoted"),
         splits=(Split("comments", ("without_consent", "withheld", "quoted")),)),
@@ -858,21 +876,9 @@ def screen_notes(notes: Sequence[str], threshold: int) -> tuple[list[str], int]:
 # ---------------------------------------------------------------------------------------------
 # Identifier patterns (tables, rendered text and survey quotes)
 
-_POSTCODE_ANY_CASE = detect.PATTERNS[Kind.POSTCODE]
-_PSEUDONYM = detect.PATTERNS[Kind.PSEUDONYM]
-_EMAIL = detect.PATTERNS[Kind.EMAIL]
-_PHONE = detect.PATTERNS[Kind.PHONE]
-_ANY_DATE = re.compile(r"(?i)\b" + detect.DATE + r"\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + detect.MONTHS
-                       + r"\b|\b" + detect.MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)\b")
-_STREET = re.compile(r"(?i)\b\d+[a-z]?,?\s+(?:[a-z]+\s+){1,3}(?:street|st|road|rd|lane|ln|avenue|ave|close|way|drive|"
-                     r"dr|crescent|court|ct|place|pl|terrace|gardens|grove|hill|park|square|row|walk|mews|parade|"
-                     r"green|rise|view|vale)\b")
 #: What the publication gate looks for in every published file: contact details, official ids and
-#: dates of birth (:mod:`ij_eval.privacy.detect`), and pseudonymised person ids.
-_GATE_KINDS = (*detect.CONTACT_AND_IDS, Kind.PSEUDONYM)
-
-
-_mask = detect.masked
+#: dates of birth (:mod:`ij_eval.privacy.detect`), and pseudonymised ids.
+_GATE_KINDS = (*detect.CONTACT_AND_IDS, *detect.PSEUDONYMS)
 
 
 @functools.cache
@@ -983,6 +989,8 @@ def check_store(results_dir: Path) -> list[str]:
     is a direct identifier or a person id; a cell or text that looks like a pseudonymised id, an
     email address, a UK phone number or postcode, or a date of birth; a headline or note giving a
     number of people below T. T is the store's ``disclosure.threshold``. An empty list passes.
+    The working files of :data:`INTERNAL_FILES` (exclusions, manifest, the screen's review file,
+    which holds the withheld text itself) are not publications and are not read.
     """
     results_dir = Path(results_dir)
     problems: list[str] = []
@@ -1034,9 +1042,13 @@ def rule_sentences(threshold: int = DEFAULT_THRESHOLD) -> list[str]:
         "statistics) summarise whole groups and are shown in full.",
         f"In the text, a number of people below {t} is written as 'fewer than {t}'.",
         "Comments from surveys are quoted only where the respondent agreed, and only if they contain no name, "
-        "phone number, email, address, postcode or date; a comment that does is left out, not edited.",
-        "The list of excluded records and the run manifest are working files for the evaluation team and are "
-        "not published; the report gives excluded records only as counts by reason.",
+        "age, school or birth year, phone number, email, address, postcode or date; a comment that does is left "
+        "out, not edited, unless the evaluation team checked it and approved it.",
+        "Other text from the data or the evaluation's settings (work sites, funders, the logic model, the names "
+        "of the scheme and its categories) is checked the same way; text that may identify a person is shown "
+        f"as '{WITHHELD}'.",
+        "The list of excluded records, the run manifest and the list of withheld text are working files for the "
+        "evaluation team and are not published; the report gives excluded records only as counts by reason.",
     ]
 
 
@@ -1045,110 +1057,9 @@ def exempt_reasons() -> dict[str, str]:
     return {name: p.exempt for name, p in sorted(TABLES.items()) if p.exempt}
 
 
-# ---------------------------------------------------------------------------------------------
-# Survey quotes
-
-#: Capitalised words that are not names (besides sentence starts and all-capital acronyms).
-ALLOWED_CAPITALISED = frozenset("""
-I I'm I've I'd I'll Im Ive Id OK Okay Immediate Justice Police Policing Council Community Youth Offending Team
-Service Services Probation Court Magistrates England Wales Britain British English Welsh Christmas Easter God
-Mum Dad Mr Mrs Ms Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
-June July August September October November December Yes No Thanks Thank Sorry Please Internet Google Facebook
-""".split())
-_NAME_INTRO = re.compile(r"(?i)\b(?:my name is|my name's|i am called|i'm called|call me|name was|named|called)"
-                         r"\s+[a-z]+")
-_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|PC|PCSO|DC|DS|Sgt|Sergeant|Inspector|Officer|Constable)\.?\s+"
-                     r"[A-Z][a-z]")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:'[a-z]+)?\b")
-_SENTENCE_START = re.compile(r"(?:^|[.!?…]['\")\]]*\s+|\n\s*|^['\"(]\s*|[:;]\s+['\"]\s*|\s['\"(])$")
-
-
-def quote_problems(text: str) -> list[str]:
-    """Why a survey comment cannot be quoted (empty: it can).
-
-    The screening is deliberately cautious (withholding a harmless comment costs little; quoting
-    an identifying one cannot be undone): an email address, a UK phone number or postcode, a
-    street address (a number and a street word such as Road or Close), any date (it could be a
-    date of birth), a name introduced as one ("my name is", "called"), a title with a name (Mr,
-    Mrs, Ms, Dr, PC, Officer ...), or any capitalised word that does not start a sentence, is not
-    an acronym and is not in :data:`ALLOWED_CAPITALISED` (a possible name of a person or place).
-    """
-    problems = []
-    checks = (("an email address", _EMAIL), ("a phone number", _PHONE), ("a postcode", _POSTCODE_ANY_CASE),
-              ("a street address", _STREET), ("a date (possibly a date of birth)", _ANY_DATE),
-              ("a name", _NAME_INTRO), ("a name with a title", _TITLED), ("a person id", _PSEUDONYM))
-    problems += [what for what, pattern in checks if pattern.search(text)]
-    for m in _CAPITALISED.finditer(text):
-        if m.group(0) in ALLOWED_CAPITALISED:
-            continue
-        if _SENTENCE_START.search(text[:m.start()]):
-            continue
-        problems.append(f"a capitalised word that may be a name ({m.group(0)[0]}…)")
-        break
-    return problems
-
-
-def screen_quote(text: str) -> str | None:
-    """The comment as it may be quoted (trimmed), or None when it is withheld (see :func:`quote_problems`)."""
-    if text is None:
-        return None
-    text = " ".join(str(text).split())
-    if not text or quote_problems(text):
-        return None
-    return text
-
-
-@dataclass(frozen=True, eq=False)
-class QuoteScreening:
-    """Consented comments that may be quoted, and how many were left out and why."""
-
-    quotes: pl.DataFrame
-    n_comments: int
-    n_without_consent: int
-    n_withheld: int
-    reasons: Mapping[str, int] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        return (f"{self.quotes.height} of {self.n_comments} comments may be quoted: {self.n_without_consent} "
-                f"without consent to quote, {self.n_withheld} withheld because they might identify someone.")
-
-
-def _consented(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"true", "yes", "y", "1"} if value is not None else False
-
-
-def screen_quotes(frame: pl.DataFrame, text_column: str, consent_column: str) -> QuoteScreening:
-    """Screen survey comments: only consented ones, each passed through :func:`screen_quote`."""
-    for c in (text_column, consent_column):
-        if c not in frame.columns:
-            raise IJEvalError(f"survey quotes: no column {c!r} (columns: {', '.join(frame.columns)})")
-    comments = frame.filter(pl.col(text_column).is_not_null() & (pl.col(text_column).cast(pl.String).str.strip_chars()
-                                                                   != ""))
-    consent = [_consented(v) for v in comments[consent_column].to_list()]
-    kept, reasons, withheld = [], defaultdict(int), 0
-    for text, ok in zip(comments[text_column].cast(pl.String).to_list(), consent, strict=True):
-        if not ok:
-            continue
-        problems = quote_problems(" ".join(text.split()))
-        if problems:
-            withheld += 1
-            reasons[problems[0].split(" (")[0]] += 1
-        else:
-            kept.append(" ".join(text.split()))
-    return QuoteScreening(pl.DataFrame({text_column: kept}, schema={text_column: pl.String}), comments.height,
-                          comments.height - sum(consent), withheld, dict(sorted(reasons.items())))
-
-
-def publishable_quotes(frame: pl.DataFrame, text_column: str, consent_column: str) -> pl.DataFrame:
-    """The comments that may be quoted: consented and passing :func:`screen_quote` (one column,
-    ``text_column``, in input order). :func:`screen_quotes` also gives the number withheld."""
-    return screen_quotes(frame, text_column, consent_column).quotes
-
-
 __all__ = [
-    "ALL", "FIGURES", "MARKER", "TABLES", "Context", "Dependent", "FigurePolicy", "Linked", "PublishedTable",
+    "ALL", "ALLOWED_CAPITALISED", "FIGURES", "INTERNAL_FILES", "MARKER", "TABLES", "WITHHELD", "Context",
+    "Dependent", "FigurePolicy", "Linked", "PublishedTable",
     "QuoteScreening", "Split", "Sum", "TablePolicy", "check_store", "check_text", "exempt_reasons",
     "publish_figure_data", "publish_headline", "publish_table", "publishable_quotes", "quote_problems",
     "rule_sentences", "screen_notes", "screen_quote", "screen_quotes",

@@ -43,6 +43,7 @@ class Column:
     pattern: str | None = None  # regex each value (each list item) must match
     references: str | None = None  # "table.column" that must contain every value
     required_when: tuple[tuple[str, str], ...] = ()  # required where column == value
+    free_text: bool = False  # a comment in a person's own words (contact details in it warn, not refuse)
 
 
 @dataclass(frozen=True)

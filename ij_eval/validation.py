@@ -20,10 +20,11 @@ import polars as pl
 
 from ij_eval.config import EvaluationConfig
 from ij_eval.errors import EnvironmentProblem, InputError, Problem, ValidationFailed
-from ij_eval.identifiers import direct_identifier_columns
-from ij_eval.io.parse import Where, clean_text, located, parse_column
-from ij_eval.io.tables import ROW, RawTable, find_table_files, read_raw
+from ij_eval.io.parse import Where, clean_text, located, parse_column, parse_covariate
+from ij_eval.io.tables import ROW, RawTable, find_table_files, read_options, read_raw
+from ij_eval.privacy import columns as allow
 from ij_eval.schema import TableSchema, load_schemas
+from ij_eval.validation_records import check_records
 
 POLICE_UK_DIR = "police_uk"
 _EARLIEST_PLAUSIBLE = dt.date(1990, 1, 1)
@@ -93,51 +94,65 @@ class ValidationReport:
 
 def _check_columns(raw: RawTable, schema: TableSchema, config: EvaluationConfig,
                    problems: list[Problem]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """Header checks; return (covariates, ignored) or None if the table cannot be read further."""
+    """Header checks; return (covariates, ignored) or None if the table cannot be read further.
+
+    Only the schema's columns and the declared covariates are accepted
+    (:func:`ij_eval.privacy.columns.plan_columns`, the same allowlist ``pseudonymise`` keeps):
+    a header that names a direct identifier is refused as one, any other column as undeclared.
+    Nothing is ignored, so ``ignored`` is always empty.
+    """
     where = Where(schema.name, raw.file)
     columns = raw.columns
-    identifiers = [c for c in direct_identifier_columns(columns) if c not in schema.column_names]
-    if identifiers:
+    covariates = config.reoffending.covariates
+    plan = allow.plan_columns(columns, schema, covariates, {n: h for h, n in raw.renamed})
+    if plan.identifiers:
+        declared = [d.column for d in plan.identifiers if d.declared]
+        kinds = sorted({str(d.kind) for d in plan.identifiers})
         problems.append(Problem(
-            "error", schema.name, raw.file, ", ".join(identifiers),
-            "direct identifier columns present (names, addresses, postcodes, dates of birth, "
-            "phone numbers and emails must not be supplied)",
-            hint="run `ij-eval pseudonymise IN_DIR OUT_DIR` and use its output folder",
+            "error", schema.name, raw.file, ", ".join(d.label for d in plan.identifiers),
+            "direct identifier columns present (names, addresses, postcodes, dates of birth, phone numbers, "
+            f"emails and official ids must not be supplied; found {', '.join(kinds)})",
+            hint="run `ij-eval pseudonymise IN_DIR OUT_DIR` and use its output folder"
+                 + (f", and remove {', '.join(declared)} from [reoffending] covariates" if declared else ""),
         ))
     missing = [c.name for c in schema.columns if c.required and c.name not in columns]
     if missing:
         problems.append(Problem("error", where.table, where.file, ", ".join(missing), "required column missing",
                                 hint="add the column (see data_schemas/DATA_DICTIONARY.md)"))
-    extras = [c for c in columns if c not in schema.column_names and c not in identifiers]
-    declared = config.reoffending.covariates if schema.extra_columns == "covariates" else ()
-    covariates = tuple(c for c in extras if c in declared)
-    ignored = tuple(c for c in extras if c not in declared)
-    if schema.extra_columns == "covariates":
-        absent = [c for c in declared if c not in columns and c not in schema.column_names]
-        if absent:
-            problems.append(Problem(
-                "error", where.table, where.file, ", ".join(absent),
-                "covariate declared in the config is not a column of this table",
-                hint="add the column or remove it from [reoffending] covariates",
-            ))
-    if ignored:
-        problems.append(Problem("info", where.table, where.file, ", ".join(ignored),
-                                "extra columns ignored" + (" (not declared as covariates)"
-                                                           if schema.extra_columns == "covariates" else "")))
+    if plan.absent_covariates:
+        problems.append(Problem(
+            "error", where.table, where.file, ", ".join(plan.absent_covariates),
+            "covariate declared in the config is not a column of this table",
+            hint="add the column or remove it from [reoffending] covariates",
+        ))
+    if plan.undeclared:
+        names = [d.label for d in plan.undeclared]
+        problems.append(Problem(
+            "error", where.table, where.file, ", ".join(names),
+            "columns not in the schema" + (" and not declared as covariates"
+                                           if schema.extra_columns == "covariates" else ""),
+            hint=allow.undeclared_hint(schema, [d.column for d in plan.undeclared
+                                                if d.shown == d.header], covariates),
+        ))
     if raw.frame.height == 0:
         problems.append(Problem("error", where.table, where.file, "", "file has a header but no data rows",
                                 hint="export the table again with its data, or remove the empty file"))
         return None
     if missing:
         return None
-    return covariates, ignored
+    return plan.covariates, ()
 
 
-def _covariate(raw: pl.DataFrame, name: str) -> pl.Series:
-    """A declared extra covariate: numeric if every value is, otherwise text."""
-    text = clean_text(raw[name])
-    number = text.str.replace_all(",", "").cast(pl.Float64, strict=False)
-    return number if number.null_count() == text.null_count() else text
+def _check_text_values(frame: pl.DataFrame, text: dict[str, pl.Series], schema: TableSchema, where: Where,
+                       covariates: tuple[str, ...], problems: list[Problem]) -> None:
+    """Contact details and official ids in text that can reach an output; person ids that are names."""
+    text_covariates = tuple(c for c in covariates if frame[c].dtype == pl.String)
+    roles = allow.text_columns(schema, text_covariates)
+    scanned = pl.DataFrame([text[c] if c in text else frame[c] for c in roles]).with_columns(frame[ROW])
+    for finding in allow.scan_values(scanned, roles):
+        p = allow.value_problem(finding, scanned, where)
+        if p:
+            problems.append(p)
 
 
 def _check_values(frame: pl.DataFrame, text: dict[str, pl.Series], schema: TableSchema, where: Where,
@@ -236,9 +251,13 @@ def _typed_table(raw: RawTable, schema: TableSchema, config: EvaluationConfig,
             typed = pl.Series(col.name, [None] * raw.frame.height, dtype=_POLARS_TYPE[col.type])
             text[col.name] = pl.Series(col.name, [None] * raw.frame.height, dtype=pl.String)
         columns.append(typed)
-    columns += [_covariate(raw.frame, c) for c in covariates]
+    for c in covariates:  # numeric if every value is a number, otherwise text
+        typed, found = parse_covariate(raw.frame, c, where)
+        problems.extend(found)
+        columns.append(typed)
     frame = pl.DataFrame(columns).with_columns(raw.frame[ROW])
     _check_values(frame, text, schema, where, config, problems)
+    _check_text_values(frame, text, schema, where, covariates, problems)
     return Table(schema.name, raw.path, frame, raw.encoding, covariates, ignored)
 
 
@@ -286,7 +305,8 @@ def _check_lsoa_overlap(tables: dict[str, Table], problems: list[Problem]) -> No
 
 
 def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> ValidationReport:
-    """Check every table in ``data_dir`` and every cross-table rule; collect all problems."""
+    """Check every table in ``data_dir``, every cross-table rule and the checks across records about one
+    person or one area (:mod:`ij_eval.validation_records`); collect all problems."""
     start = time.perf_counter()
     data_dir = Path(data_dir)
     problems: list[Problem] = []
@@ -303,10 +323,11 @@ def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> Validatio
                                         hint=f"put {name}.csv (or .xlsx / .parquet) in {data_dir}"))
             continue
         try:
-            raw = read_raw(found[name], name)
+            raw = read_raw(found[name], name, read_options(config.data, schema))
         except InputError as exc:
-            problems.append(exc.problem)
+            problems.extend(exc.problems)
             continue
+        problems.extend(raw.notes)
         table = _typed_table(raw, schema, config, problems)
         if table is not None:
             tables[name] = table
@@ -332,6 +353,7 @@ def validate_folder(data_dir: str | Path, config: EvaluationConfig) -> Validatio
     for name in ("asb_counts", "asb_incidents"):
         if name in tables and "areas" not in tables:
             problems.append(Problem("error", "areas", "areas.csv", "", f"{name} needs an areas table"))
+    problems += check_records(tables, config, police_uk, f"{POLICE_UK_DIR}/")
     return ValidationReport(data_dir, tuple(problems), MappingProxyType(tables), police_uk,
                             time.perf_counter() - start)
 

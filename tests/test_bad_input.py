@@ -165,11 +165,61 @@ CASES = [
     Case("direct_identifier_headers_with_punctuation",
          Expect("error", R, "d.o.b., phone_no.", "direct identifier columns present"),
          cells={("referrals", "D.O.B.", 0): "01/02/2003", ("referrals", "Phone No.", 0): "07700 900123"}),
-    Case("undeclared_extra_column_is_info",
-         Expect("info", R, "school", "extra columns ignored (not declared as covariates)"),
+    Case("undeclared_extra_column_is_refused",
+         Expect("error", R, "school", "columns not in the schema and not declared as covariates"),
          cells={("referrals", "school", 0): "Hill High"}),
-    Case("extra_column_in_other_table_is_info", Expect("info", "placements.csv", "notes", "extra columns ignored"),
+    Case("extra_column_in_other_table_is_refused",
+         Expect("error", "placements.csv", "notes", "columns not in the schema"),
          cells={("placements", "notes", 1): "ok"}),
+    Case("identifier_headers_by_their_words",
+         Expect("error", R, "home_postcode, contact_email, dob_(dd/mm/yyyy), suspect_name, current_address, "
+                           "phone_2, cro_number", "direct identifier columns present"),
+         cells={("referrals", "Home Postcode", 0): "DE1 1AA", ("referrals", "Contact Email", 0): "a@b.org",
+                ("referrals", "DOB (dd/mm/yyyy)", 0): "01/02/2005", ("referrals", "Suspect Name", 0): "Jo Bloggs",
+                ("referrals", "Current Address", 0): "1 High St", ("referrals", "Phone 2", 0): "07700 900123",
+                ("referrals", "CRO number", 0): "123456/89X"}),
+    Case("declared_covariate_that_is_an_identifier_is_refused",
+         Expect("error", R, "postcode", "direct identifier columns present"),
+         cells={("referrals", "postcode", 0): "DE1 1AA"},
+         config={"reoffending": {"covariates": ["age", "sex", "prior_offences", "postcode"]}}),
+    # ---- identifiers in values
+    Case("email_as_person_id",
+         Expect("error", R, "person_id", "values look like an email address: person_id must be the keyed pseudonym",
+                1, (3,), ()),
+         cells={("referrals", "person_id", 1): "kyle.smith@example.org",
+                ("offences", "person_id", 1): "kyle.smith@example.org"},
+         also=(Also("error", "offences.csv", "values look like an email address"),)),
+    Case("pnc_id_as_person_id",
+         Expect("error", "offences.csv", "person_id", "values look like a PNC id", 1, (2,), ()),
+         cells={("referrals", "person_id", 0): "12/345678A", ("offences", "person_id", 0): "12/345678A"},
+         also=(Also("error", R, "values look like a PNC id"),)),
+    Case("name_as_person_id",
+         Expect("error", R, "person_id", "person ids look like a person's name", 1, (4,), ()),
+         cells={("referrals", "person_id", 2): "John Smith"}),
+    Case("phone_number_in_placement_site",
+         Expect("error", "placements.csv", "site", "values look like a UK phone number: this text can be published",
+                1, (3,), ()),
+         cells={("placements", "site", 1): "Garden, ring 07700 900123"}),
+    Case("spelled_out_email_in_funder",
+         Expect("error", "costs.csv", "funder", "values look like an email address written out in words", 1, (4,),
+                ()),
+         cells={("costs", "funder", 2): "jane dot doe at gmail dot com"}),
+    Case("postcode_in_area_name",
+         Expect("error", "areas.csv", "name", "values look like a UK postcode", 1, (3,), ()),
+         cells={("areas", "name", 1): "Around DE22 3AB"}),
+    Case("ni_number_in_referral_id",
+         Expect("error", R, "referral_id", "values look like a National Insurance number", 1, (2,), ()),
+         cells={("referrals", "referral_id", 0): "QQ123456C", ("participant_survey", "referral_id", 0): "QQ123456C",
+                ("victim_survey", "referral_id", 0): "QQ123456C"},
+         also=(Also("error", S, "values look like a National Insurance number"),
+               Also("error", "victim_survey.csv", "values look like a National Insurance number"))),
+    Case("phone_number_in_a_comment_is_a_warning",
+         Expect("warning", S, "comment", "comments hold a UK phone number", 1, (2,), ()),
+         cells={("participant_survey", "comment", 0): "Call me on 07700 900123"}),
+    Case("email_in_a_text_covariate",
+         Expect("error", R, "employment", "values look like an email address", 1, (2,), ()),
+         cells={("referrals", "employment", 0): "works for boss@example.com"},
+         config={"reoffending": {"covariates": ["age", "sex", "prior_offences", "employment"]}}),
     Case("declared_covariate_missing",
          Expect("error", R, "employment", "covariate declared in the config is not a column of this table"),
          config={"reoffending": {"covariates": ["age", "sex", "prior_offences", "employment"]}}),
@@ -231,10 +281,10 @@ CASES = [
          Expect("warning", "offences.csv", "offence_date", "date after the data extract date (2024-12-31)", 1, (4,),
                 ("2025-02-01",)),
          cells={("offences", "offence_date", 2): "2025-02-01"}, config={"data": {"extract_date": "2024-12-31"}}),
-    Case("implausibly_early_date",
-         Expect("warning", "offences.csv", "offence_date", "implausibly early date (before 1990)", 1, (3,),
+    Case("implausibly_early_date",  # P005 (O004) made 70, so that 1985 is not before their 10th birthday too
+         Expect("warning", "offences.csv", "offence_date", "implausibly early date (before 1990)", 1, (5,),
                 ("1985-06-10",)),
-         cells={("offences", "offence_date", 1): "1985-06-10"}),
+         cells={("offences", "offence_date", 3): "1985-06-10", ("referrals", "age", 4): "70"}),
     # ---- values and rules
     Case("required_value_missing", Expect("error", R, "age", "required value missing", 1, (3,)),
          cells={("referrals", "age", 1): None}),
@@ -280,7 +330,8 @@ CASES = [
     Case("duplicate_composite_key_in_asb_counts",
          Expect("error", "asb_counts.csv", "area_id + period", "duplicate key (each combination must appear once)",
                 2, (2, 3), ("H1 / 2024-01-01", "H1 / 2024-01-01")),
-         cells={("asb_counts", "period", 1): "2024-01"}),
+         cells={("asb_counts", "period", 1): "2024-01"},
+         also=(Also("warning", "asb_counts.csv", "(H1: 2024-02)"),)),  # H1's February is gone
     Case("bad_lsoa_code_in_list",
          Expect("error", "areas.csv", "lsoa_codes", "item does not match the expected format", 1, (3,),
                 ("E0100003",)),
@@ -292,7 +343,8 @@ CASES = [
     Case("lsoa_code_in_two_areas",
          Expect("error", "areas.csv", "lsoa_codes", "LSOA code listed in more than one area", 2, (2, 4),
                 ("H1: E01000001", "C1: E01000001")),
-         cells={("areas", "lsoa_codes", 2): "E01000001"}),
+         cells={("areas", "lsoa_codes", 2): "E01000001"},
+         also=(Also("warning", "placements.csv", "placement in a comparison area"),)),  # PL1 is in E01000001
     Case("buffer_without_parent_hotspot",
          Expect("error", "areas.csv", "parent_hotspot", "required where role is 'buffer'", 1, (3,)),
          cells={("areas", "parent_hotspot", 1): None}),
@@ -309,7 +361,8 @@ CASES = [
          cells={("participant_survey", "referral_id", 2): "R404"}),
     Case("asb_counts_area_not_in_areas",
          Expect("error", "asb_counts.csv", "area_id", "not found in areas.area_id", 1, (10,), ("Z9",)),
-         cells={("asb_counts", "area_id", 8): "Z9"}),
+         cells={("asb_counts", "area_id", 8): "Z9"},
+         also=(Also("warning", "asb_counts.csv", "(C1: 2024-03)"),)),  # C1's March became Z9's
     Case("orphan_placement_id_in_referrals",
          Expect("error", R, "placement_id", "not found in placements.placement_id", 1, (3,), ("PL7",)),
          cells={("referrals", "placement_id", 1): "PL7"}),
@@ -319,8 +372,8 @@ CASES = [
     Case("header_only", Expect("error", "costs.csv", "", "file has a header but no data rows"),
          after=_write_bytes("costs.csv", _costs_csv().splitlines()[0].encode() + b"\n")),
     Case("neither_utf8_nor_cp1252",
-         Expect("error", "costs.csv", "", "file is neither UTF-8 nor Windows-1252 text"),
-         after=_write_bytes("costs.csv", _costs_csv().encode("utf-8").replace(b"PCC", b"P\x81C"))),
+         Expect("error", "costs.csv", "", "file is neither UTF-8 nor Windows-1252 text", 1, (3,)),
+         after=_write_bytes("costs.csv", _costs_csv().encode("cp1252").replace(b"PCC", b"P\x81C"))),
     Case("ragged_csv_row_with_extra_field",
          Expect("error", "costs.csv", "", "row does not have the 7 fields of the header", 1, (3,), ("8 fields",)),
          after=_append_field_to_line("costs.csv", "costs", 3, ",surplus")),
@@ -407,15 +460,44 @@ def test_windows_1252_costs_with_pound_signs_read_fine(tmp_path):
     assert costs.frame["amount_gbp"].to_list() == [12500.0, 1250.5, 4000.0]
 
 
-def test_undeclared_extra_column_is_ignored_and_declared_one_kept(tmp_path):
+def test_undeclared_extra_column_is_refused_and_declared_one_kept(tmp_path, capsys):
     folder = write_folder(tmp_path, cells={("referrals", "school", 0): "Hill High",
                                            ("referrals", "employment", 0): "student"})
     config = config_from_dict({"reoffending": {"covariates": ["age", "sex", "prior_offences", "employment"]}})
+    p = check(validate_folder(folder, config),
+              Expect("error", R, "school", "columns not in the schema and not declared as covariates"))
+    # the hint says how to declare it (the current covariates plus this column) or drop it
+    assert 'covariates = ["age", "sex", "prior_offences", "employment", "school"]' in p.hint
+    assert "ij-eval pseudonymise" in p.hint
+    config = config_from_dict({"reoffending": {"covariates": ["age", "sex", "prior_offences", "employment",
+                                                              "school"]}})
     report = validate_folder(folder, config)
-    assert report.ok and not report.warnings
+    assert report.ok and not report.warnings, report.render()
     table = report.tables["referrals"]
-    assert "school" not in table.frame.columns and table.ignored_columns == ("school",)
-    assert table.covariates == ("employment",) and table.frame["employment"][0] == "student"
+    assert table.covariates == ("school", "employment") and table.frame["employment"][0] == "student"
+    assert table.ignored_columns == ()
+
+
+def test_undeclared_column_of_another_table_says_to_remove_it(tmp_path):
+    folder = write_folder(tmp_path, cells={("costs", "Notes", 0): "paid late"})
+    p = check(validate_folder(folder, DEFAULT), Expect("error", "costs.csv", "notes", "columns not in the schema"))
+    assert "data_schemas/costs.yaml" in p.hint and "covariates" not in p.hint
+
+
+def test_a_data_row_used_as_header_is_not_echoed(tmp_path):
+    """A file exported without its header row: the first record becomes the header, and each
+    column name is a person's data. Messages show only the first characters of such names."""
+    folder = write_folder(tmp_path, cells={("placements", "07700 900123", 0): "x"})
+    report = validate_folder(folder, DEFAULT)
+    text = report.render()
+    assert "07700 900123" not in text and "077…" in text, text
+
+
+def test_values_are_not_shown_for_identifier_findings(tmp_path):
+    folder = write_folder(tmp_path, cells={("costs", "funder", 0): "Mrs Doe, jane.doe@example.org"})
+    report = validate_folder(folder, DEFAULT)
+    assert "jane.doe" not in report.render() and "example.org" not in report.render()
+    assert not report.ok
 
 
 def test_not_a_folder(tmp_path, capsys):
@@ -607,7 +689,7 @@ def test_bad_encoding_hint_gives_the_byte_offset_in_the_file(tmp_path):
     counted from the start of a 1 MiB read chunk, not the file; beyond the first MiB it points at
     the wrong place and "a chunk" means nothing to a user."""
     folder = write_folder(tmp_path)
-    head = _costs_csv().encode()
+    head = _costs_csv().encode("cp1252")  # "£" as one Windows-1252 byte: no valid UTF-8 sequence, so not mixed
     filler = b"".join(f"Filler item {i},other,1,false,2024-01-01,2024-01-31,PCC\n".encode() for i in range(25_000))
     assert len(head) + len(filler) > 1 << 20
     bad_at = len(head) + len(filler) + len(b"Bad item,other,1,false,2024-01-01,2024-01-31,P")
@@ -616,6 +698,7 @@ def test_bad_encoding_hint_gives_the_byte_offset_in_the_file(tmp_path):
     p = one_error(report)
     assert p.rule == "file is neither UTF-8 nor Windows-1252 text"
     assert "chunk" not in p.hint and str(bad_at) in p.hint, p.hint
+    assert p.rows == (4 + 25_000 + 1,)  # header, 3 rows, the filler, then the bad row
 
 
 def test_problem_values_show_numbers_as_written(tmp_path):

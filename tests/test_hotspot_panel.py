@@ -73,12 +73,15 @@ def test_panel_from_a_validated_folder(tmp_path: Path) -> None:
     assert panel.unplaced.height == 0
 
 
+GAPPY = [
+    ("H1", D(2024, 1, 1), 5), ("H1", D(2024, 4, 1), 7),  # February and March missing
+    ("B1", D(2024, 2, 1), 3),
+    ("C1", D(2023, 12, 1), 2),  # the earliest month of any area starts the panel
+]
+
+
 def test_zero_filling_every_area_every_period() -> None:
-    panel = build_panel(areas(), counts=counts([
-        ("H1", D(2024, 1, 1), 5), ("H1", D(2024, 4, 1), 7),  # February and March missing
-        ("B1", D(2024, 2, 1), 3),
-        ("C1", D(2023, 12, 1), 2),  # the earliest month of any area starts the panel
-    ]))
+    panel = build_panel(areas(), counts=counts(GAPPY), missing_months="zero")
     f = panel.frame
     periods = [D(2023, 12, 1), D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1), D(2024, 4, 1)]
     assert f.height == 5 * len(periods)
@@ -91,11 +94,29 @@ def test_zero_filling_every_area_every_period() -> None:
     assert any("taken as zero" in n for n in panel.notes)
 
 
+def test_missing_months_are_left_out_with_calendar_time() -> None:
+    panel = build_panel(areas(), counts=counts(GAPPY), missing_months="missing")
+    f = panel.frame
+    assert f.schema == pl.Schema(PANEL_COLUMNS)
+    assert f.select("area_id", "period", "count", "time").rows() == [
+        ("B1", D(2024, 2, 1), 3, 3), ("C1", D(2023, 12, 1), 2, 1),
+        ("H1", D(2024, 1, 1), 5, 2), ("H1", D(2024, 4, 1), 7, 5)]  # time counts calendar months
+    assert area(f, "H1")["post"].to_list() == [False, True]
+    assert any("21 area-month(s) with no row in the counts were left out" in n for n in panel.notes), panel.notes
+    assert any("no counts at all, left out of the panel: B2, H2" in n for n in panel.notes), panel.notes
+    assert not any("taken as zero" in n and "missing_months = \"zero\"" in n for n in panel.notes)
+
+
+def test_missing_months_is_checked() -> None:
+    with pytest.raises(ValueError, match="missing_months"):
+        build_panel(areas(), counts=counts(GAPPY), missing_months="blank")  # type: ignore[arg-type]
+
+
 def test_population_from_counts_else_area() -> None:
     panel = build_panel(areas(), counts=counts([
         ("H1", D(2024, 1, 1), 5, 3300), ("H1", D(2024, 2, 1), 6, None), ("H1", D(2024, 3, 1), 4, 3350),
         ("B2", D(2024, 1, 1), 1, None),
-    ]))
+    ]), missing_months="zero")
     f = panel.frame
     assert area(f, "H1")["population"].to_list() == [3300.0, 3200.0, 3350.0]
     assert area(f, "B2")["population"].null_count() == 3  # no population anywhere
@@ -106,13 +127,13 @@ def test_population_from_counts_else_area() -> None:
 def test_police_uk_shaped_counts_without_population() -> None:
     police = pl.DataFrame({"area_id": ["H1", "C1"], "period": [D(2024, 1, 1), D(2024, 2, 1)], "count": [3, 4]},
                           schema_overrides={"count": pl.Int64})
-    f = build_panel(areas(), counts=police).frame
+    f = build_panel(areas(), counts=police, missing_months="zero").frame
     assert f.height == 10 and area(f, "C1")["count"].to_list() == [0, 4]
 
 
 def test_staggered_starts_buffers_inherit_and_post_boundaries() -> None:
     months = [D(2024, m, 1) for m in range(1, 8)]
-    f = build_panel(areas(), counts=counts([("H1", m, 1) for m in months])).frame
+    f = build_panel(areas(), counts=counts([("H1", m, 1) for m in months]), missing_months="zero").frame
     # H1 starts 1 March; H2 starts 15 May: the month containing the start is the first post month.
     assert area(f, "H1")["post"].to_list() == [False, False, True, True, True, True, True]
     assert area(f, "H2")["post"].to_list() == [False, False, False, False, True, True, True]
@@ -127,7 +148,7 @@ def test_buffer_own_start_and_comparison_start_are_overridden_with_a_note() -> N
         pl.when(pl.col("area_id") == "B1").then(pl.lit(D(2024, 1, 1)))
         .when(pl.col("area_id") == "C1").then(pl.lit(D(2024, 2, 1)))
         .otherwise(pl.col("intervention_start")).alias("intervention_start"))
-    panel = build_panel(a, counts=counts([("H1", D(2024, m, 1), 1) for m in (1, 2, 3)]))
+    panel = build_panel(a, counts=counts([("H1", D(2024, m, 1), 1) for m in (1, 2, 3)]), missing_months="zero")
     assert area(panel.frame, "B1")["intervention_start"].unique().to_list() == [D(2024, 3, 1)]
     assert area(panel.frame, "C1")["intervention_start"].null_count() == 3
     assert any("B1" in n and "parent hotspot's" in n for n in panel.notes)
@@ -135,7 +156,8 @@ def test_buffer_own_start_and_comparison_start_are_overridden_with_a_note() -> N
 
 
 def test_time_and_season_monthly_across_a_year_end() -> None:
-    f = build_panel(areas(), counts=counts([("H1", D(2023, 11, 1), 1), ("H1", D(2024, 2, 1), 1)])).frame
+    f = build_panel(areas(), counts=counts([("H1", D(2023, 11, 1), 1), ("H1", D(2024, 2, 1), 1)]),
+                    missing_months="zero").frame
     h1 = area(f, "H1")
     assert h1["time"].to_list() == [1, 2, 3, 4]
     assert h1["season"].to_list() == [11, 12, 1, 2]

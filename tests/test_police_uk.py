@@ -211,10 +211,12 @@ def test_asb_by_area_hand_checked(tiny: Path, form: str) -> None:
     assert dict(placed.counts.schema) == (
         {"area_id": pl.String, "period": pl.Date, "count": pl.Int64}
     )
+    # February has no file: absent data, not zero (every area has a row in January and March).
+    assert asb.months_without_file == {"test": (feb,)}
     assert placed.counts.rows() == [
-        ("A", jan, 4), ("A", feb, 0), ("A", mar, 2),
-        ("B", jan, 0), ("B", feb, 0), ("B", mar, 0),
-        ("C", jan, 0), ("C", feb, 0), ("C", mar, 0),
+        ("A", jan, 4), ("A", mar, 2),
+        ("B", jan, 0), ("B", mar, 0),
+        ("C", jan, 0), ("C", mar, 0),
     ]
     assert placed.unplaced.rows() == [
         ("E01000003", jan, 2, "LSOA not in any analysis area"),
@@ -238,7 +240,11 @@ def test_asb_by_area_accounting_on_reference() -> None:
         asb.counts.filter(pl.col("lsoa_code").is_in(lsoas[:250]))["count"].sum()
     )
     assert int(placed.unplaced["count"].sum()) == placed.rows_unplaced
-    assert placed.counts.height == 2 * 67  # 2018-10 .. 2024-04 is 67 months, zero-filled
+    # Files for 9 of the 67 months from 2018-10 to 2024-04: the 58 others are absent, not zero.
+    gaps = asb.months_without_file
+    assert sorted(gaps) == ["derbyshire", "northamptonshire"] and all(len(m) == 58 for m in gaps.values())
+    assert placed.counts.height == 2 * 9
+    assert sorted(set(placed.counts["period"].dt.strftime("%Y-%m"))) == sorted(PUBLISHED)
     assert placed.counts.sort("area_id", "period").equals(placed.counts)
 
 

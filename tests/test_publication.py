@@ -579,7 +579,7 @@ def test_every_published_table_passes_the_gate_with_no_small_count(stores, thres
     assert f"Counts from 1 to {threshold - 1} are not shown" in disclosure["rule"]
     assert disclosure["exempt"]["reoffending_cox"].startswith("model output")
     assert set(disclosure["suppressed"]["reoffending_rates"]) >= {"primary", "secondary"}
-    assert disclosure["not_published"] == ["exclusions.csv", "manifest.json"]
+    assert disclosure["not_published"] == ["exclusions.csv", "manifest.json", "screening_review.csv"]
     # exclusions.csv stays (working file) but only its counts by reason are published
     assert (store / "exclusions.csv").is_file() and not (store / "tables" / "exclusions.csv").exists()
     summary = pl.read_csv(store / "tables" / "exclusions_summary.csv")
@@ -650,6 +650,23 @@ def test_the_gate_finds_small_headlines_and_notes(stores, tmp_path):
     assert any("headlines.ij_people: a count of people (4)" in p for p in problems)
     assert any("headlines.rate_ij_all" in p and "297 of 300" in p for p in problems)
     assert any("notes[" in p and "3 people" in p for p in problems)
+
+
+def test_the_review_file_is_a_working_file_the_gate_and_the_report_never_read(stores, tmp_path):
+    from ij_eval.privacy.screen import REVIEW_COLUMNS, REVIEW_FILE
+    from ij_eval.report.outline import brief_markdown, report_markdown
+    from ij_eval.report.store import ResultsStore
+
+    store = _copy_store(stores[10], tmp_path / "store")
+    assert pl.read_csv(store / REVIEW_FILE).columns == list(REVIEW_COLUMNS)  # the run wrote it (empty here)
+    secret = "Zebedee was brilliant, ring 07700 900123 or zeb@example.org"
+    pl.DataFrame({"id": ["t-12345678"], "status": ["withheld"], "verdict": ["withhold"],
+                  "source": ["participant_survey.comment"], "reasons": ["a first name ('Zebedee')"],
+                  "text": [secret], "rows": ["7"]}).write_csv(store / REVIEW_FILE)
+    assert check_store(store) == []
+    opened = ResultsStore.open(store)
+    text = report_markdown(opened) + brief_markdown(opened)
+    assert "Zebedee" not in text and "07700" not in text and "t-12345678" not in text
 
 
 def _strand(name: str, run) -> types.ModuleType:

@@ -16,7 +16,7 @@ from lifelines import CoxPHFitter
 
 from ij_eval.config import load_config
 from ij_eval.errors import ConfigError
-from ij_eval.identifiers import direct_identifier_columns
+from ij_eval.privacy.columns import direct_identifier_columns
 from ij_eval.schema import load_schemas
 from ij_eval.synth import SCENARIOS, calibration_table, tolerances, write_synthetic
 from ij_eval.synth.calibration import read_tables

@@ -24,6 +24,7 @@ as "LSOA not in any analysis area" rather than dropping them silently.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import inspect
 import os
 import re
@@ -44,6 +45,7 @@ __all__ = [
     "asb_by_area",
     "asb_by_lsoa_month",
     "find_street_files",
+    "months_without_file",
 ]
 
 TABLE = "police_uk"
@@ -89,6 +91,17 @@ class PoliceUkAsb:
         """Rows of any other crime type (``rows_read - rows_asb``)."""
         return self.rows_read - self.rows_asb
 
+    @property
+    def months_without_file(self) -> dict[str, tuple[dt.date, ...]]:
+        """Per force, the months with no file of that force, from the first to the last month of any file.
+
+        data.police.uk publishes one file per force and month, listing every record, so inside a
+        month whose file is present an LSOA without ASB rows had none; a month with no file (not
+        downloaded, or not published by the force) is absent data. Forces and months are read from
+        the file names (``YYYY-MM-<force>-street.csv``); a file named otherwise is not counted.
+        """
+        return months_without_file(self.files)
+
 
 @dataclass(frozen=True)
 class AreaPlacement:
@@ -99,7 +112,9 @@ class AreaPlacement:
     counts : polars.DataFrame
         ``area_id`` (String), ``period`` (Date), ``count`` (Int64): every area times every month
         from the first to the last month of the ASB data, zero where there was no ASB, sorted by
-        ``area_id`` then ``period``.
+        ``area_id`` then ``period``; in a month without a file for some force
+        (:attr:`PoliceUkAsb.months_without_file`) only the areas with ASB rows have a row (the
+        others are absent data, not zero).
     unplaced : polars.DataFrame
         ``lsoa_code``, ``period``, ``count``, ``reason`` for ASB rows outside every area; reason
         is ``"no LSOA code"`` or ``"LSOA not in any analysis area"``.
@@ -445,6 +460,27 @@ def asb_by_lsoa_month(paths: PathLike | Iterable[PathLike]) -> PoliceUkAsb:
 
 _BATCH_BYTES = 256 * 2**20
 _NAME_MONTH = re.compile(r"^(\d{4}-\d{2})")
+_NAME_FORCE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])-(.+)-street\.csv$", re.IGNORECASE)
+
+
+def months_without_file(files: Iterable[PathLike]) -> dict[str, tuple[dt.date, ...]]:
+    """Per force (from ``YYYY-MM-<force>-street.csv`` names), the months of the whole span with no file.
+
+    The span runs from the first to the last month of any file; forces with a file for every
+    month are left out of the result. See :attr:`PoliceUkAsb.months_without_file`.
+    """
+    have: dict[str, set[dt.date]] = {}
+    for file in files:
+        found = _NAME_FORCE.match(Path(file).name)
+        if found:
+            month = dt.date(int(found.group(1)), int(found.group(2)), 1)
+            have.setdefault(found.group(3).lower(), set()).add(month)
+    if not have:
+        return {}
+    every = set().union(*have.values())
+    span = pl.date_range(min(every), max(every), interval="1mo", eager=True).to_list()
+    gaps = {force: tuple(m for m in span if m not in months) for force, months in sorted(have.items())}
+    return {force: months for force, months in gaps.items() if months}
 
 
 def _batches(files: list[Path], layouts: dict[Path, _Layout]
@@ -597,7 +633,8 @@ def asb_by_area(asb: PoliceUkAsb, areas: pl.DataFrame, *, source: str = "areas")
     -------
     AreaPlacement
         Counts for every area times every month from the first to the last month of the ASB
-        data (zero-filled), the unplaced rows with a reason, and row totals such that
+        data (zero-filled in the months whose files are all present; see
+        :attr:`AreaPlacement.counts`), the unplaced rows with a reason, and row totals such that
         ``rows_placed + rows_unplaced == rows_asb``.
 
     Raises
@@ -627,10 +664,14 @@ def asb_by_area(asb: PoliceUkAsb, areas: pl.DataFrame, *, source: str = "areas")
                                 interval="1mo", eager=True).alias("period")
     else:
         periods = pl.Series("period", [], dtype=pl.Date)
+    # A month with no file for some force is not zero-filled: an area without rows then is absent.
+    incomplete = sorted({m for months in asb.months_without_file.values() for m in months})
     counts = (
         area_ids.join(periods.to_frame(), how="cross")
         .join(placed.group_by("area_id", "period").agg(pl.col("count").sum()),
               on=["area_id", "period"], how="left")
+        .filter(pl.col("count").is_not_null() | ~pl.col("period").is_in(pl.Series(incomplete, dtype=pl.Date)
+                                                                          .implode()))
         .with_columns(pl.col("count").fill_null(0).cast(pl.Int64))
         .sort("area_id", "period")
     )

@@ -15,8 +15,25 @@ What counts, in the forms people write them:
 - **National Insurance numbers** (two letters, six digits, a final A-D; any prefix, so HMRC's
   example ``QQ 12 34 56 C`` counts too);
 - **PNC ids** (``12/345678A``, ``2012/0123456A``) and **CRO numbers** (``123456/89X``, ``SF 93/123456A``);
-- **dates of birth** (a date after "DOB", "date of birth", "born on");
-- **pseudonymised person ids** (``p_`` + 16 hex characters) in published text.
+- **dates of birth** (a date after "DOB", "date of birth", "birthday", "born on", also with "is" or "was"
+  between: "my date of birth is 12/04/2008");
+- **pseudonymised ids** in published text: person ids (``p_`` + 16 hex characters) and the
+  reference numbers ``ij-eval pseudonymise`` hashes (``r_`` referral, ``s_`` survey response,
+  ``o_`` offence, ``i_`` incident, + 16 hex characters; :mod:`ij_eval.privacy.columns`).
+
+And personal details that are not identifiers on their own but narrow a person down, looked for only
+by the free-text screen (:data:`DETAILS`, :mod:`ij_eval.privacy.screen`):
+
+- **street addresses**: a house number and a street ("14 Elm Road", "14a, Elm Road"), or a flat
+  ("Flat 2", "apartment 4b");
+- **ages** of a person: "aged 14", "I'm 15", "I was 14", "15 year old", "15yo", "turned 16" (age
+  ranges of a group, "aged 10-17", "aged 18 and over", "16 year olds", are not a person's age);
+- **birth years** ("born in 2009", "b. 2009", "year of birth 2009") and **school years** ("I'm in
+  year 9", "Year 10 pupil", "class of 2012", "left school in 2019");
+- **any date** ("3rd March", "12/04/2024"): in a person's words it may be a date of birth.
+
+:func:`could_hold_identifier` is a fast polars pre-filter: a value it passes over cannot hold a
+contact detail or official id, so only the rest need the (Python) detectors.
 """
 
 from __future__ import annotations
@@ -25,6 +42,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+import polars as pl
 
 
 class Kind(StrEnum):
@@ -40,6 +59,12 @@ class Kind(StrEnum):
     CRO_NUMBER = "a CRO number"
     DATE_OF_BIRTH = "a date of birth"
     PSEUDONYM = "a pseudonymised person id"
+    REFERENCE_PSEUDONYM = "a pseudonymised reference number"
+    STREET_ADDRESS = "a street address"
+    AGE = "a person's age"
+    BIRTH_YEAR = "a year of birth"
+    SCHOOL_YEAR = "a school year"
+    DATE = "a date (possibly a date of birth)"
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,24 @@ DATE = (r"(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)
 _DIGIT_WORD = r"(?:zero|nought|oh|o|one|two|three|four|five|six|seven|eight|nine|\d)"
 _SPOKEN_RUN = rf"(?:(?:double|triple)\s+)?{_DIGIT_WORD}"
 
+_NUMBER_WORD = (r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
+                r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](?:one|two|three|four|five|six|seven|"
+                r"eight|nine))?)")
+_AGE_NUMBER = rf"(?:[1-9]\d?|{_NUMBER_WORD})"
+#: What may follow a number that makes it not an age: a unit, a time, a range of ages (a group).
+_NOT_AN_AGE = (r"(?!\s*(?:%|percent|per\b|minutes?|mins?|hours?|hrs?|h\b|days?|weeks?|wks?|months?|years?(?!\s*old\b)|"
+               r"yrs?(?!\s*old\b)|times?|pounds?|quid|p\b|pence|am\b|pm\b|o'?clock|:\d|\.\d|miles?|km|metres?|"
+               r"feet|foot|ft\b|inch(?:es)?|stone|kg|people|persons?|of\b|out\s+of|x\b|[-–]\s*\d|to\s+\d|\+|plus\b|"
+               r"and\s+(?:over|under|above|below|older|younger)|or\s+(?:over|under|above|below|older|younger)))")
+_STREET_WORDS = (r"(?:street|st|road|rd|lane|ln|avenue|ave|close|cl|way|drive|dr|crescent|cres|court|ct|place|pl|"
+                 r"terrace|gardens|gdns|grove|hill|park|square|sq|row|walk|mews|parade|green|rise|view|vale|"
+                 r"boulevard|gate|croft|fold|wynd|chase|meadows?|glade|end|grange|paddock)")
+#: Words that cannot be part of a street's name: "3 hours on the road" is not an address.
+_NOT_STREET_NAME = (r"(?:the|a|an|on|in|at|to|of|and|or|for|from|with|my|our|your|his|her|their|this|that|"
+                    r"hours?|hrs?|days?|weeks?|months?|years?|minutes?|mins?|times?|people|of|miles?|km|more|"
+                    r"other|different|same|new|old|main|back|front|down|up|off|by|near|along|across)\b")
+_STREET_NAME = rf"(?:(?!{_NOT_STREET_NAME})[a-z][a-z'’-]*)"
+
 PATTERNS: dict[Kind, re.Pattern[str]] = {
     Kind.EMAIL: re.compile(r"[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
     # someone at domain dot tld, with "dot" / "at" as words or in brackets; the "at" must be spelled
@@ -92,14 +135,69 @@ PATTERNS: dict[Kind, re.Pattern[str]] = {
     Kind.PNC_ID: re.compile(r"(?i)(?<![\w/])(?:\d{2}|(?:19|20)\d{2})/\d{5,7}[A-HJ-NP-Z](?![\w/])"),
     Kind.CRO_NUMBER: re.compile(r"(?i)(?<![\w/])(?:SF\s?\d{2}/\d{1,6}|\d{1,6}/\d{2})[A-HJ-NP-Z](?![\w/])"),
     Kind.DATE_OF_BIRTH: re.compile(
-        r"(?i)\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\W{0,3}" + DATE),
+        r"(?i)\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?)(?:\s+(?:is|was|were))?"
+        r"\W{0,3}" + DATE),
     Kind.PSEUDONYM: re.compile(r"(?<![\w])p_[0-9a-f]{16}(?![\w])"),
+    Kind.REFERENCE_PSEUDONYM: re.compile(r"(?<![\w])[rsoi]_[0-9a-f]{16}(?![\w])"),
+    Kind.STREET_ADDRESS: re.compile(
+        r"(?i)\b(?:(?:flat|apartment|apt|maisonette)\.?\s*(?:no\.?\s*)?\d+[a-z]?\b"
+        rf"|\d{{1,4}}[a-z]?,?\s+(?:{_STREET_NAME}\s+){{1,3}}{_STREET_WORDS}\b)"),
+    Kind.AGE: re.compile(
+        rf"(?i)\b(?:(?:aged?|age:)\s*{_AGE_NUMBER}\b{_NOT_AN_AGE}"
+        rf"|(?:i'?m|i\s+am|i\s+was|i\s+were|he'?s|she'?s|he\s+is|she\s+is|he\s+was|she\s+was|"
+        rf"(?:my|our|his|her)\s+(?:son|daughter|brother|sister|mate|friend|boy|girl|kid|child)\s+(?:is|was))\s+"
+        rf"(?:only\s+|just\s+|nearly\s+|almost\s+|now\s+)?{_AGE_NUMBER}\b{_NOT_AN_AGE}"
+        rf"|{_AGE_NUMBER}[\s-]*(?:years?|yrs?|yr)[\s-]*old\b(?!s)"
+        rf"|[1-9]\d?\s*(?:yo|y/o|y\.o\.?)(?!\w)"
+        rf"|turn(?:ed|ing|s)?\s+(?:1\d|[2-9]\d|{_NUMBER_WORD})\b{_NOT_AN_AGE})"),
+    Kind.BIRTH_YEAR: re.compile(
+        r"(?i)\b(?:(?:born|b\.)\s*(?:in\s+|during\s+)?(?:(?:19|20)\d{2}|'\d{2})(?!\d)"
+        r"|(?:year\s+of\s+birth|birth\s*year|yob|d\.?o\.?b\.?)\W{0,3}(?:19|20)\d{2}(?!\d))"),
+    Kind.SCHOOL_YEAR: re.compile(
+        r"(?i)\b(?:(?:i'?m|i\s+am|am|was|i\s+was|were|is|in|into|starting|start|started|going\s+into|finished)\s+"
+        r"(?:in\s+)?(?:year|yr|y)\s?(?:[1-9]|1[0-3])\b(?!\s*(?:of|\d))"
+        r"|(?:year|yr)\s?(?:[1-9]|1[0-3])\s+(?:pupil|student|kid|boy|girl|class|form|group)s?\b"
+        r"|class\s+of\s+(?:(?:19|20)\d{2}|'\d{2})(?!\d)"
+        r"|(?:left|leaving|leave|finished|finish|started|start)\s+(?:school|college|sixth\s+form)\s+"
+        r"(?:in\s+)?(?:19|20)\d{2}(?!\d))"),
+    Kind.DATE: re.compile(
+        r"(?i)\b" + DATE + r"\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + MONTHS
+        + r"\b|\b" + MONTHS + r"\s+\d{1,2}(?:st|nd|rd|th)\b"),
 }
 
 #: The detectors for contact details and official ids: what no text from a person may hold.
 CONTACT_AND_IDS: tuple[Kind, ...] = (Kind.EMAIL, Kind.SPELLED_EMAIL, Kind.PHONE, Kind.SPELLED_PHONE, Kind.POSTCODE,
                                      Kind.NI_NUMBER, Kind.PNC_ID, Kind.CRO_NUMBER, Kind.DATE_OF_BIRTH)
-ALL: tuple[Kind, ...] = tuple(Kind)
+#: Pseudonyms ``ij-eval pseudonymise`` writes: never published.
+PSEUDONYMS: tuple[Kind, ...] = (Kind.PSEUDONYM, Kind.REFERENCE_PSEUDONYM)
+#: Personal details the free-text screen also looks for (not identifiers by themselves, so neither the
+#: validator nor the publication gate refuses them).
+DETAILS: tuple[Kind, ...] = (Kind.STREET_ADDRESS, Kind.AGE, Kind.BIRTH_YEAR, Kind.SCHOOL_YEAR, Kind.DATE)
+#: Every identifier kind (contact details, official ids, dates of birth, pseudonyms): the default of
+#: :func:`find_identifiers`; :data:`DETAILS` are asked for by name.
+ALL: tuple[Kind, ...] = (*CONTACT_AND_IDS, *PSEUDONYMS)
+
+#: A necessary condition for any :data:`CONTACT_AND_IDS` finding, in polars' (Rust) regex syntax:
+#: every one of those patterns needs a digit, an ``@``, the word "dot" (a spelled-out email) or
+#: digits said as words (a spelled-out phone number). Keep it in step with :data:`PATTERNS`
+#: (``tests/test_identifier_columns.py`` checks it on examples of every kind).
+MAYBE_CONTACT_OR_ID = (r"(?i)[\d@]|\bdot\b|\b(?:zero|nought|oh|o|one|two|three|four|five|six|seven|eight|nine)\b")
+
+
+#: Whole values that are plainly codes and cannot hold any of :data:`CONTACT_AND_IDS`: a pseudonym
+#: (``p_`` + 16 hex characters: one word, no separator a pattern could start after) or a short
+#: code of up to four letters and up to nine digits (``R000123``, ``PL-12``: a phone number needs
+#: ten digits, a postcode, NI, PNC or CRO number a letter or ``/`` after its digits).
+PLAIN_CODE = r"^(?:[a-z]_[0-9a-f]{16}|[A-Za-z]{0,4}[-_]?\d{1,9})$"
+
+
+def could_hold_identifier(s: pl.Series) -> pl.Series:
+    """False where a text value certainly holds none of :data:`CONTACT_AND_IDS` (null stays null).
+
+    Vectorised (polars), so that only the few values it passes need the detectors.
+    """
+    text = s.cast(pl.String)
+    return text.str.contains(MAYBE_CONTACT_OR_ID) & ~text.str.contains(PLAIN_CODE)
 
 
 def _digits(text: str) -> int:

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from ij_eval.privacy.screen import Screened
+
 # One line per excluded input row (``n`` = 1), or per group of rows that have no row number of
 # their own (aggregated data.police.uk records: ``row`` blank, ``n`` = how many).
 EXCLUSION_COLUMNS = {"table": pl.String, "file": pl.String, "row": pl.Int64, "record_id": pl.String,
@@ -103,3 +105,6 @@ class StrandResult:
     exclusions: pl.DataFrame = field(default_factory=empty_exclusions)
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()  # printed by the run as it happens (e.g. inputs the config must supply)
+    # free text the strand's screen withheld or the evaluator approved (ij_eval.privacy.screen): the
+    # pipeline lists them in the store's review file, a working file that is never published
+    screened: tuple[Screened, ...] = ()

@@ -12,6 +12,7 @@ from types import MappingProxyType
 import polars as pl
 
 from ij_eval.config import EvaluationConfig
+from ij_eval.privacy.screen import Screen, Screened, Source, Verdict
 from ij_eval.strands.base import FigureSpec, Headline, StrandResult
 
 NAME = "overview"
@@ -23,17 +24,29 @@ def _age_group(age: pl.Expr) -> pl.Expr:
     return pl.when(age < 18).then(pl.lit("child (10-17)")).otherwise(pl.lit("adult (18+)"))
 
 
-def logic_model_table(config: EvaluationConfig) -> pl.DataFrame:
-    """The ``[logic_model]`` section as a tidy table: one row per box (``stage``, ``position``, ``entry``)."""
-    rows = [(stage, i + 1, entry) for stage, entries in config.logic_model.columns()
-            for i, entry in enumerate(entries)]
-    return pl.DataFrame(rows, schema={"stage": pl.String, "position": pl.Int64, "entry": pl.String}, orient="row")
+def logic_model_table(config: EvaluationConfig, screen: Screen | None = None
+                      ) -> tuple[pl.DataFrame, tuple[Screened, ...]]:
+    """The ``[logic_model]`` section as a tidy table, one row per box (``stage``, ``position``, ``entry``),
+    each entry through the free-text screen (a withheld entry reads "[withheld: ...]"); and the entries
+    withheld or approved, for the review file."""
+    screen = screen or Screen.from_config(config)
+    rows, listed = [], []
+    for stage, entries in config.logic_model.columns():
+        for i, entry in enumerate(entries):
+            s = screen.check(entry, Source("config", f"[logic_model] {stage}"))
+            rows.append((stage, i + 1, s.published))
+            if s.verdict is not Verdict.PUBLISH:
+                listed.append(s)
+    frame = pl.DataFrame(rows, schema={"stage": pl.String, "position": pl.Int64, "entry": pl.String}, orient="row")
+    return frame, tuple(listed)
 
 
-def logic_model_alt_text(config: EvaluationConfig) -> str:
-    """Every box of the logic model in words, column by column: 'Logic model ... Inputs: a; b. Activities: ...'."""
-    columns = " ".join(f"{stage.capitalize()}: {'; '.join(e.strip().rstrip('.') for e in entries)}."
-                       for stage, entries in config.logic_model.columns())
+def logic_model_alt_text(table: pl.DataFrame) -> str:
+    """Every box of the logic model (:func:`logic_model_table`) in words, column by column: 'Logic model ...
+    Inputs: a; b. Activities: ...'."""
+    columns = " ".join(
+        f"{stage.capitalize()}: {'; '.join(e.strip().rstrip('.') for e in part.sort('position')['entry'])}."
+        for (stage,), part in table.group_by("stage", maintain_order=True))
     return f"Logic model of the scheme, read left to right, each column leading to the next. {columns}"
 
 
@@ -72,11 +85,11 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     from ij_eval.plots.logic_model import plot_logic_model
     from ij_eval.plots.overview import plot_referrals_by_month
 
-    logic_model = logic_model_table(config)
+    logic_model, screened = logic_model_table(config)
     logic_figure = FigureSpec(
         name="overview_logic_model",
         title="The scheme's logic model",
-        alt_text=logic_model_alt_text(config),
+        alt_text=logic_model_alt_text(logic_model),
         data=logic_model,
         plot=plot_logic_model,
     )
@@ -95,4 +108,5 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         tables=MappingProxyType({"overview_inputs": rows, "overview_referrals": by_group,
                                  "overview_referrals_by_month": by_month, "overview_logic_model": logic_model}),
         figures=(logic_figure, figure),
+        screened=screened,
     )

@@ -18,6 +18,7 @@ import polars as pl
 
 from ij_eval.config import EvaluationConfig, ValueForMoneyConfig
 from ij_eval.errors import ConfigError
+from ij_eval.privacy.screen import Screen, Screened, Source, codes
 from ij_eval.strands.base import FigureSpec, Headline, StrandResult, TableCell
 from ij_eval.vfm import costs as cost_lines
 from ij_eval.vfm.deflator import Deflator, load_deflator
@@ -280,6 +281,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
                                          f"{v.price_year} prices: " + "; ".join(cost_missing) + ".",),
                             warnings=("value for money not assessed: " + "; ".join(cost_missing),))
     base = _base_date(v, config, costs)
+    screen = Screen.from_config(config)
+    costs, screened = _publishable_funders(costs, config.publication.funder_names, screen)
 
     general, _ = resolve([(k, "all") for k in GENERAL], v, deflator)
     parameters: dict[str, Parameter] = dict(general)
@@ -327,6 +330,10 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     }
     if "unit_costs" in extras.get("reoffending", {}):
         tables["vfm_unit_costs"] = extras["reoffending"]["unit_costs"].with_columns(price_year=pl.lit(v.price_year))
+    for name in ("vfm_parameters", "vfm_unit_costs"):  # sources are free text from the config (or the package)
+        if name in tables:
+            tables[name], listed = screen.column(tables[name], "source", Source("config", "[value_for_money] source"))
+            screened += listed
     figures = [FigureSpec(
         "vfm_npv_distribution", "Net present value across 10,000 Monte Carlo draws" if v.monte_carlo_draws == 10_000
         else f"Net present value across {v.monte_carlo_draws:,} Monte Carlo draws",
@@ -365,7 +372,27 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     if config.scheme.synthetic:
         notes.append("Synthetic data: these figures illustrate the method and value no real scheme.")
     return StrandResult(NAME, MappingProxyType(headlines), MappingProxyType(dict(sorted(tables.items()))),
-                        tuple(figures), notes=tuple(notes), warnings=warnings)
+                        tuple(figures), notes=tuple(notes), warnings=warnings, screened=tuple(screened))
+
+
+def _publishable_funders(costs: pl.DataFrame, style: str, screen: Screen) -> tuple[pl.DataFrame, list[Screened]]:
+    """The costs with each funder as it may be published: a code ("Funder A" ..., alphabetical;
+    ``[publication] funder_names = "codes"``) or its name after the free-text screen (withheld funders
+    kept apart as "[withheld: ...] #1", #2 ...). Blank funders stay blank ("not recorded")."""
+    if "funder" not in costs.columns:
+        return costs, []
+    values = costs["funder"].cast(pl.String)
+    if style == "codes":
+        mapping: dict = codes(values.to_list(), "Funder")
+        listed: tuple = ()
+    else:
+        rows: dict[str, list[int]] = {}
+        if "__row" in costs.columns:
+            for f, r in costs.select(pl.col("funder").cast(pl.String), "__row").iter_rows():
+                rows.setdefault(f, []).append(r)
+        mapping, listed = screen.labels(values.to_list(), Source("costs", "funder"), rows=rows, distinct=True)
+    published = values.replace_strict(mapping, default=None, return_dtype=pl.String) if mapping else values
+    return costs.with_columns(published.alias("funder")), list(listed)
 
 
 def _trim(values: np.ndarray) -> np.ndarray:

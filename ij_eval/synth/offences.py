@@ -111,13 +111,30 @@ def _reoffences(rng: np.random.Generator, cohort: Cohort, scenario: Scenario,
     return person, offence, kind, disposal, offence + _lag(rng, disposal)
 
 
+def _distinct(part: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The rows of ``part`` without exact repeats (same person, day, type, disposal and disposal day), first kept.
+
+    Days drawn independently sometimes give one person two identical offences; a force extract
+    would hold them once (validation warns about exact duplicates, which multiply counts).
+    """
+    person, offence, kind, disposal, disposal_day = part
+    keys = pl.DataFrame({"p": person, "o": offence, "k": kind, "d": disposal, "dd": disposal_day})
+    first = keys.select(pl.struct(pl.all()).is_first_distinct()).to_series().to_numpy()
+    return tuple(a[first] for a in part)
+
+
 def offences_frame(rng: np.random.Generator, cohort: Cohort, scenario: Scenario,
                    person_order: np.ndarray) -> pl.DataFrame:
-    """All offence rows, ordered by person (in ``person_order``) then date."""
+    """All offence rows, ordered by person (in ``person_order``) then date.
+
+    Prior proven offences are kept as drawn (exactly ``prior_offences`` of them); among prior
+    contacts and reoffences an exact repeat of an earlier row is left out (see :func:`_distinct`;
+    the first reoffence comes first, so it is always kept).
+    """
     extract = day(scenario.extract_date)
     records_start = day(scenario.records_start)
-    parts = [_prior_proven(rng, cohort), _prior_contacts(rng, cohort, records_start),
-             _reoffences(rng, cohort, scenario, extract)]
+    parts = [_prior_proven(rng, cohort), _distinct(_prior_contacts(rng, cohort, records_start)),
+             _distinct(_reoffences(rng, cohort, scenario, extract))]
     person, offence, kind, disposal, disposal_day = (np.concatenate(x) for x in zip(*parts, strict=True))
     keep = offence >= records_start
     person, offence, kind, disposal, disposal_day = (

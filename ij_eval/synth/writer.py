@@ -101,9 +101,17 @@ covariates = [{covariates}]
 harmonics = 2
 season_period = 12
 overdispersion = "quasi-poisson"
+missing_months = "missing"  # an area-month with no row in asb_counts is absent data, not zero ASB
 
 [disclosure]
 threshold = 10
+
+# Free text the screen withholds is listed in the store's screening_review.csv; approve items by id.
+# The synthetic site descriptions are invented, so they are shown; real sites default to codes.
+[publication]
+approved = []
+site_names = "screened"
+funder_names = "screened"
 
 [run]
 seed = {seed}

@@ -13,7 +13,8 @@ more ``ij-eval`` commands in-process, and asserts the outcome of the last:
   raises, an unreadable file), undone after the case;
 - ``writes="output"``: the inputs are unchanged, the output exists, and none of the
   ``never_published`` strings appears in any published file of it (the results store and the
-  report, not the working files ``exclusions.csv``, ``manifest.json`` and the review file).
+  report, not the working files ``exclusions.csv``, ``manifest.json`` and the review file
+  ``screening_review.csv``: :data:`ij_eval.publication.INTERNAL_FILES`).
 
 Commands are argument lists with placeholders: ``{data}`` (the data folder), ``{out}`` (the
 results store), ``{report}`` (the report folder), ``{raw}`` / ``{clean}`` (pseudonymise's input and
@@ -36,8 +37,12 @@ from typing import Literal
 import pytest
 from builders import MINIMAL_CONFIG, write_folder
 
+from ij_eval.publication import INTERNAL_FILES
+
 KEY = "k3y-for-tests-7a1f9c2e4b8d6053e1a2b3c4"  # a test key with enough entropy
-INTERNAL = ("exclusions.csv", "manifest.json", "review.csv", ".ij-eval-store")
+# the store's working files (ij_eval.publication.INTERNAL_FILES: exclusions, manifest, the free-text screen's
+# review file) and the store marker
+INTERNAL = (*INTERNAL_FILES, "review.csv", ".ij-eval-store")
 
 
 @dataclass

@@ -10,7 +10,8 @@
   non-respondents on what the referrals table records (``response.py``), and pre/post items
   paired by referral where the survey has both stages;
 - subgroup comparisons of the % agreeing with Holm-adjusted tests (``subgroups.py``);
-- consented comments that pass :func:`ij_eval.publication.screen_quotes` (the rest counted);
+- consented comments that pass the free-text screen (:func:`ij_eval.privacy.screen.screen_quotes`; the
+  rest counted and listed in the review file for the evaluator, who may approve them);
 - with a community survey and an areas table, the difference in differences of the % agreeing,
   hotspots against comparison areas, after against before (``community.py``).
 
@@ -26,7 +27,7 @@ from types import MappingProxyType
 import polars as pl
 
 from ij_eval.config import EvaluationConfig
-from ij_eval.publication import screen_quotes
+from ij_eval.privacy.screen import Screen, Source, screen_quotes
 from ij_eval.schema import load_schemas
 from ij_eval.strands.base import FigureSpec, Headline, StrandResult, TableCell
 from ij_eval.strands.experience import community, likert, prepost, response, subgroups
@@ -117,6 +118,7 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     figures: list[FigureSpec] = []
     notes: list[str] = []
     summaries, group_rows, group_tests, quotes, screening, paired = [], [], [], [], [], []
+    review: tuple = ()  # comments withheld or approved, for the review file
     for survey, table in SURVEYS.items():
         if not inputs.has(table):
             notes.append(f"No {survey} survey supplied ({table}): its section is left out.")
@@ -142,7 +144,9 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         group_rows.append(rows)
         group_tests.append(tests)
         if {"comment", "consent_to_quote"} <= set(frame.columns):
-            screened = screen_quotes(frame, "comment", "consent_to_quote")
+            screened = screen_quotes(frame, "comment", "consent_to_quote", screen=Screen.from_config(config),
+                                     source=Source(table, "comment"))
+            review += screened.screened
             kept = screened.quotes["comment"].unique(maintain_order=True)
             quotes.append(pl.DataFrame({"survey": survey, "quote": kept}, schema={"survey": pl.String,
                                                                                    "quote": pl.String}))
@@ -190,4 +194,4 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
             notes.append("Community survey supplied without an areas table: hotspot and comparison areas cannot be "
                          "told apart, so the confidence analysis is left out.")
     return StrandResult(name=NAME, headlines=MappingProxyType(headlines), tables=MappingProxyType(tables),
-                        figures=tuple(figures), notes=tuple(notes))
+                        figures=tuple(figures), notes=tuple(notes), screened=tuple(review))

@@ -21,6 +21,7 @@ import polars as pl
 
 from ij_eval.config import EvaluationConfig
 from ij_eval.plots import hotspots as plots
+from ij_eval.privacy.screen import Screen, Screened, Source
 from ij_eval.strands.base import EXCLUSION_COLUMNS, FigureSpec, Headline, StrandResult, attempt, empty_exclusions
 from ij_eval.strands.hotspots import descriptives, did, displacement, its, robustness
 from ij_eval.strands.hotspots.panel import build_panel
@@ -32,14 +33,45 @@ MAX_LEAVE_ONE_OUT = 25  # refits are about a second each at national scale
 MAX_PLOTTED_HOTSPOTS = 20  # rows of the displacement figure that stay readable
 
 
-def _panel(inputs, notes: list[str]):
-    areas = inputs.frame("areas")
+def _publishable_ids(frames: dict[str, pl.DataFrame | None], screen: Screen
+                     ) -> tuple[dict[str, pl.DataFrame | None], tuple[Screened, ...]]:
+    """The frames with every area id (``areas.area_id`` and ``parent_hotspot``, the counts' and incidents'
+    ``area_id``) through the free-text screen before the panel is built, so every table, figure and note
+    shows a withheld id as "[withheld: ...] #1", #2 ... (still distinct: the analysis is unchanged)."""
+    columns = {"areas": ("area_id", "parent_hotspot"), "counts": ("area_id",), "incidents": ("area_id",)}
+    values = [v for name, frame in frames.items() if frame is not None for c in columns[name]
+              if c in frame.columns for v in frame[c].cast(pl.String).to_list()]
+    areas = frames["areas"]
+    rows: dict[str, list[int]] = {}
+    if "__row" in areas.columns:
+        for v, r in areas.select(pl.col("area_id").cast(pl.String), "__row").iter_rows():
+            rows.setdefault(v, []).append(r)
+    mapping, listed = screen.labels(values, Source("areas", "area_id"), rows=rows, distinct=True)
+    if all(k == v for k, v in mapping.items()):
+        return frames, listed
+    return {name: None if frame is None else frame.with_columns(
+        pl.col(c).cast(pl.String).replace_strict(mapping, default=None, return_dtype=pl.String)
+        for c in columns[name] if c in frame.columns) for name, frame in frames.items()}, listed
+
+
+def _panel(inputs, notes: list[str], config: EvaluationConfig, screen: Screen):
+    counts = incidents = None
     if inputs.has("asb_counts"):
         counts = inputs.frame("asb_counts") if "asb_counts" in inputs.tables else inputs.asb_area_counts
-        source = "asb_counts" if "asb_counts" in inputs.tables else "data.police.uk files"
-        return build_panel(areas, counts=counts), source, empty_exclusions()
-    incidents = inputs.tables["asb_incidents"]
-    panel = build_panel(areas, incidents=incidents.frame)
+    else:
+        incidents = inputs.tables["asb_incidents"]
+    frames, screened = _publishable_ids({"areas": inputs.frame("areas"), "counts": counts,
+                                         "incidents": incidents.frame if incidents is not None else None}, screen)
+    areas = frames["areas"]
+    if counts is not None and "asb_counts" in inputs.tables:
+        panel = build_panel(areas, counts=frames["counts"], missing_months=config.hotspots.missing_months)
+        return panel, "asb_counts", empty_exclusions(), screened
+    if counts is not None:
+        # data.police.uk counts are zero-filled already in every month whose files are all present;
+        # the months without a file are absent data, never zero (see io/police_uk.asb_by_area).
+        panel = build_panel(areas, counts=frames["counts"], missing_months="missing")
+        return panel, "data.police.uk files", empty_exclusions(), screened
+    panel = build_panel(areas, incidents=frames["incidents"])
     unplaced = panel.unplaced
     exclusions = pl.DataFrame({
         "table": ["asb_incidents"] * unplaced.height, "file": [incidents.file] * unplaced.height,
@@ -49,7 +81,7 @@ def _panel(inputs, notes: list[str]):
     if unplaced.height:
         notes.append(f"{unplaced.height:,} ASB incidents could not be placed in an analysis area (listed in "
                      "exclusions.csv).")
-    return panel, "asb_incidents", exclusions
+    return panel, "asb_incidents", exclusions, screened
 
 
 def _most_influential(panel: pl.DataFrame, notes: list[str]) -> list[str]:
@@ -161,7 +193,7 @@ def _stack(out: _Out, prefix: str, name: str) -> None:
 def run(inputs, config: EvaluationConfig) -> StrandResult:
     h = config.hotspots
     out = _Out()
-    built, source, exclusions = _panel(inputs, out.notes)
+    built, source, exclusions, screened = _panel(inputs, out.notes, config, Screen.from_config(config))
     panel = built.frame
     out.notes.extend(built.notes)
     roles = set(panel["role"].unique().to_list())
@@ -198,5 +230,9 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         out.notes.append("Synthetic data: these figures illustrate the method and describe no real area.")
     out.notes.append(f"ASB source: {source}; {panel['area_id'].n_unique()} areas, "
                      f"{panel['period'].n_unique()} periods.")
+    if panel.height and panel.height < panel["area_id"].n_unique() * (panel["time"].max() - panel["time"].min() + 1):
+        out.notes.append("Some area-months have no ASB data and are left out (missing, not zero): the models use the "
+                         "area-months present, and the monthly series and yearly shares add up only those.")
     return StrandResult(NAME, MappingProxyType(out.headlines), MappingProxyType(dict(sorted(out.tables.items()))),
-                        tuple(out.figures), exclusions, tuple(dict.fromkeys(out.notes)))  # each note once
+                        tuple(out.figures), exclusions, tuple(dict.fromkeys(out.notes)),  # each note once
+                        screened=screened)

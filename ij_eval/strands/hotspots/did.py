@@ -458,6 +458,34 @@ def _listed(ids: np.ndarray) -> str:
     return ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
 
 
+def _calendar(f: pl.DataFrame) -> tuple[pl.DataFrame, list, pl.Expr]:
+    """``f`` with ``pidx`` (calendar periods since the first), the period dates by index, and the
+    expression giving the index of the period containing each row's ``start_date``.
+
+    Monthly (first-of-month) and weekly (Monday) periods are counted on the calendar, so periods
+    left out of the panel as missing keep later periods' event times right; other period labels
+    are ranked.
+    """
+    first, last = f["period"].min(), f["period"].max()
+    monthly = bool((f["period"].dt.day() == 1).all())
+    if monthly:
+        def index(date: pl.Expr) -> pl.Expr:
+            return (date.dt.year().cast(pl.Int64) * 12 + date.dt.month().cast(pl.Int64)
+                    - (first.year * 12 + first.month))
+        periods = pl.date_range(first, last, "1mo", eager=True).to_list()
+    elif bool((f["period"].dt.weekday() == 1).all()):
+        def index(date: pl.Expr) -> pl.Expr:
+            return (date - pl.lit(first)).dt.total_days().floordiv(7).cast(pl.Int64)
+        periods = pl.date_range(first, last, "1w", eager=True).to_list()
+    else:
+        periods = f["period"].unique().sort().to_list()
+        return (f.with_columns((pl.col("period").rank("dense") - 1).cast(pl.Int64).alias("pidx")), periods,
+                pl.lit(None, pl.Int64))
+    start = pl.col("start_date")
+    start_period = start.dt.month_start() if monthly else start.dt.truncate("1w")
+    return f.with_columns(index(pl.col("period")).alias("pidx")), periods, index(start_period)
+
+
 def _prepare(panel: pl.DataFrame, treated_role: str, control_role: str) -> _Data:
     missing = [c for c in REQUIRED_COLUMNS if c not in panel.columns]
     if missing:
@@ -474,11 +502,11 @@ def _prepare(panel: pl.DataFrame, treated_role: str, control_role: str) -> _Data
          .select(pl.col("area_id").cast(pl.String), pl.col("role").cast(pl.String),
                  pl.col("period").cast(pl.Date), pl.col("count").cast(pl.Float64).alias("y"),
                  pl.col("post").cast(pl.Boolean).fill_null(False),
+                 pl.col("intervention_start").cast(pl.Date).alias("start_date"),
                  (pl.col("population").cast(pl.Float64) if has_pop else pl.lit(None, pl.Float64)).alias("pop"))
          .sort("area_id", "period")
          .with_columns(pl.when(pl.col("pop") > 0).then(pl.col("pop")).alias("pop"))
-         .with_columns(pl.col("pop").forward_fill().backward_fill().over("area_id"),
-                       (pl.col("period").rank("dense") - 1).cast(pl.Int64).alias("pidx"))
+         .with_columns(pl.col("pop").forward_fill().backward_fill().over("area_id"))
          .collect())
     if f.height == 0:
         raise ValueError(f"the panel has no {treated_role} or {control_role} areas")
@@ -486,9 +514,15 @@ def _prepare(panel: pl.DataFrame, treated_role: str, control_role: str) -> _Data
         raise ValueError("the panel has missing or negative counts, or missing periods")
     if f.select(pl.struct("area_id", "period").is_duplicated().any()).item():
         raise ValueError("the panel has more than one row for the same area and period")
+    f, periods, start_index = _calendar(f)
     areas = (f.group_by("area_id", maintain_order=True)
              .agg(pl.col("role").first(), pl.col("pidx").filter(pl.col("post")).min().alias("start"),
-                  pl.col("pidx").min().alias("first")))
+                  pl.col("pidx").min().alias("first"), start_index.first().alias("start_period")))
+    # The start is the intervention's own period when that period is missing from the panel
+    # (missing months are left out, not zero): event time still counts from the real start.
+    areas = areas.with_columns(
+        pl.when(pl.col("start_period").is_between(0, pl.col("start") - 1)).then(pl.col("start_period"))
+        .otherwise(pl.col("start")).alias("start"))
     area_ids = areas["area_id"].to_numpy()
     role = areas["role"].to_numpy()
     start = areas["start"].fill_null(-1).to_numpy().astype(np.int64)
@@ -519,7 +553,6 @@ def _prepare(panel: pl.DataFrame, treated_role: str, control_role: str) -> _Data
         notes.append("population unknown (for some or all areas): no population offset (the area fixed effects "
                      "absorb differences in size)")
     offset = np.log(f["pop"].to_numpy()) if offset_used else np.zeros(f.height)
-    periods = f["period"].unique().sort().to_list()
     return _Data(area=f["area"].to_numpy().astype(np.int64), pidx=f["pidx"].to_numpy(), y=f["y"].to_numpy(),
                  offset=offset, post=f["post"].to_numpy(), area_ids=area_ids, start=start, treated=treated,
                  control=control, later=is_treated_role & (start >= 0), periods=periods, offset_used=offset_used,

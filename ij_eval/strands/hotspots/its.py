@@ -434,11 +434,32 @@ def _prepare(series: pl.DataFrame, intervention: dt.date, notes: list[str]) -> p
     if dropped:
         notes.append(f"{dropped} period(s) without a count left out")
         s = s.filter(pl.col("count").is_not_null())
-    first_post = start_of_period(intervention, s["period"].to_list())
+    periods = s["period"].to_list()
+    first_post = start_of_period(intervention, periods)
     s = s.with_columns((pl.col("period") >= first_post).alias("post"))
-    post_times = s.filter(pl.col("post"))["time"]
-    time0 = post_times.min() if post_times.len() else None
+    post = s.filter(pl.col("post"))
+    time0 = None
+    if post.height:
+        # The intervention period's own time, also when that period is missing from the series.
+        time0 = int(post["time"][0]) - _periods_between(first_post, post["period"][0], periods)
+    gaps = int(s["time"].diff().drop_nulls().gt(1).sum()) if s.height > 1 else 0
+    if gaps:
+        missing = int(s["time"].max() - s["time"].min() + 1 - s.height)
+        notes.append(f"{missing} period(s) missing from the series (left out, not taken as zero): trend and "
+                     "seasonality use calendar time, but the autocorrelation checks and any Newey-West errors "
+                     "treat the periods present as consecutive")
     return s.with_columns(pl.lit(time0, pl.Int64).alias("time0"))
+
+
+def _periods_between(start: dt.date, later: dt.date, periods: Sequence[dt.date]) -> int:
+    """Calendar months (first-of-month periods) or weeks (Monday periods) from ``start`` to ``later``."""
+    if later <= start:
+        return 0
+    if periods and all(p.day == 1 for p in periods):
+        return (later.year - start.year) * 12 + later.month - start.month
+    if periods and all(p.weekday() == 0 for p in periods):
+        return (later - start).days // 7
+    return 0
 
 
 def _check_series(s: pl.DataFrame, n_params: int, what: str) -> None:

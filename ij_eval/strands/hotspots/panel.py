@@ -1,4 +1,4 @@
-"""ASB panels for the hotspot analysis: one row per area and period, zero-filled.
+"""ASB panels for the hotspot analysis: one row per area and period.
 
 ``build_panel(areas, counts=...)`` or ``build_panel(areas, incidents=..., frequency="week")``
 returns a :class:`Panel` whose ``frame`` has exactly :data:`PANEL_COLUMNS`, in that order:
@@ -11,11 +11,16 @@ returns a :class:`Panel` whose ``frame`` has exactly :data:`PANEL_COLUMNS`, in t
   comparison areas have none;
 - ``post``: the period is on or after the period containing ``intervention_start`` (so the start
   month, or week, is itself post); false when there is no start;
-- ``time``: 1 for the first period of the panel, then 2, 3, ... (consecutive periods);
+- ``time``: 1 for the first period of the panel, then 2, 3, ... counting calendar periods (so a
+  period left out as missing leaves a gap in ``time`` too);
 - ``season``: calendar month 1-12 (monthly panels) or ISO week 1-53 (weekly panels).
 
-Every area of the areas table appears for every period from the first to the last period present
-in the ASB data (of any area); periods without data are zero. Rows are sorted by area and period.
+The panel runs from the first to the last period present in the ASB data (of any area). From
+incidents, every area of the areas table appears for every period, and a period without incidents
+is zero. From counts, an area-month with no row is what ``missing_months`` says
+(``[hotspots] missing_months`` in the config): ``"missing"`` leaves it out of the panel (an area
+with no rows at all is not in the panel), ``"zero"`` fills it with a count of 0 (every area, every
+period). Rows are sorted by area and period.
 
 Counts come from ``asb_counts`` (or the data.police.uk ``asb_area_counts`` frame, which has the
 same ``area_id, period, count`` shape and no population). Incidents (``asb_incidents``) are placed
@@ -30,6 +35,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
+
+from ij_eval.config import MissingMonths
 
 Frequency = Literal["month", "week"]
 ROLES = ("hotspot", "buffer", "comparison")
@@ -225,10 +232,17 @@ def _empty_frame() -> pl.DataFrame:
 
 
 def build_panel(areas: pl.DataFrame, *, counts: pl.DataFrame | None = None,
-                incidents: pl.DataFrame | None = None, frequency: Frequency = "month") -> Panel:
-    """Build the zero-filled area-by-period ASB panel from counts or incidents (see the module doc)."""
+                incidents: pl.DataFrame | None = None, frequency: Frequency = "month",
+                missing_months: MissingMonths = "missing") -> Panel:
+    """Build the area-by-period ASB panel from counts or incidents (see the module doc).
+
+    ``missing_months`` applies to counts only: ``"missing"`` leaves area-months without a row out,
+    ``"zero"`` counts them as 0.
+    """
     if frequency not in ("month", "week"):
         raise ValueError(f"frequency must be 'month' or 'week', got {frequency!r}")
+    if missing_months not in ("missing", "zero"):
+        raise ValueError(f"missing_months must be 'missing' or 'zero', got {missing_months!r}")
     if (counts is None) == (incidents is None):
         raise ValueError("give either counts or incidents (not both, not neither)")
     if counts is not None and frequency == "week":
@@ -248,7 +262,11 @@ def build_panel(areas: pl.DataFrame, *, counts: pl.DataFrame | None = None,
     every = "1mo" if frequency == "month" else "1w"
     periods = pl.DataFrame({"period": pl.date_range(first, last, every, eager=True)}).with_row_index(
         "time", offset=1)
-    grid = a.select("area_id").join(periods, how="cross")
+    leave_out = counts is not None and missing_months == "missing"
+    if leave_out:  # only the area-months the counts have, each with its calendar time
+        grid = data.select("area_id", "period").join(periods, on="period", how="left")
+    else:
+        grid = a.select("area_id").join(periods, how="cross")
     frame = (
         grid.join(data.rename({"population": "count_population"}), on=["area_id", "period"], how="left")
         .join(a.drop("lsoa_codes"), on="area_id", how="left")
@@ -265,12 +283,21 @@ def build_panel(areas: pl.DataFrame, *, counts: pl.DataFrame | None = None,
         .sort("area_id", "period")
     )
     if counts is not None:
-        filled = frame.height - data.height
-        if filled:
-            notes.append(f"{filled} area-month(s) with no row in the counts were taken as zero")
         absent = sorted(set(a["area_id"]) - set(data["area_id"]))
-        if absent:
-            notes.append(f"area(s) with no counts at all (all zero in the panel): {', '.join(absent)}")
+        if leave_out:
+            gaps = a.height * periods.height - frame.height
+            if gaps:
+                notes.append(f"{gaps} area-month(s) with no row in the counts were left out of the panel and the "
+                             "models (missing, not taken as zero: [hotspots] missing_months = \"missing\")")
+            if absent:
+                notes.append(f"area(s) with no counts at all, left out of the panel: {', '.join(absent)}")
+        else:
+            filled = frame.height - data.height
+            if filled:
+                notes.append(f"{filled} area-month(s) with no row in the counts were taken as zero "
+                             "([hotspots] missing_months = \"zero\")")
+            if absent:
+                notes.append(f"area(s) with no counts at all (all zero in the panel): {', '.join(absent)}")
     no_pop = frame.filter(pl.col("population").is_null())["area_id"].unique().sort().to_list()
     if no_pop:
         notes.append(f"population unknown for some periods of: {', '.join(no_pop)}")

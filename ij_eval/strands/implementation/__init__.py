@@ -21,9 +21,10 @@ from types import MappingProxyType
 import polars as pl
 
 from ij_eval.config import EvaluationConfig
+from ij_eval.privacy.screen import Screen
 from ij_eval.strands.base import FigureSpec, Headline, StrandResult, TableCell
 from ij_eval.strands.implementation.common import SETTLED_DAYS, WINDOW_DAYS, extract_date, prepare, settled, wilson
-from ij_eval.strands.implementation.dosage import activities, dosage, sites
+from ij_eval.strands.implementation.dosage import activities, dosage, publishable_sites, sites
 from ij_eval.strands.implementation.equality import equality, with_groups
 from ij_eval.strands.implementation.funnel import funnel
 from ij_eval.strands.implementation.timeliness import bands, km_start, timeliness
@@ -70,6 +71,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     dose = dosage(ij)
     site_table = sites(ij, placements)
     activity_table = activities(site_table)
+    site_table, screened = publishable_sites(site_table, placements, config.publication.site_names,
+                                             Screen.from_config(config))
     population = config.population.supplied()
     equal = equality(referrals, extract, population)
 
@@ -184,4 +187,4 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         "implementation_equality": equal,
     }
     return StrandResult(name=NAME, headlines=MappingProxyType(headlines), tables=MappingProxyType(tables),
-                        figures=figures, notes=tuple(notes))
+                        figures=figures, notes=tuple(notes), screened=screened)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ij_eval.privacy.screen import Screen, Screened, Source, codes
+
 BREAKDOWNS = ("all", "age_group", "route")
 DOSAGE_SCHEMA = {"breakdown": pl.String, "group": pl.String, "n": pl.Int64, "workshop": pl.Int64,
                  "restorative": pl.Int64, "hours_required": pl.Float64, "hours_completed": pl.Float64,
@@ -62,3 +64,36 @@ def activities(site_table: pl.DataFrame) -> pl.DataFrame:
                  hours_delivered=pl.col("hours_delivered").sum() if site_table["hours_delivered"].null_count()
                  < site_table.height else pl.lit(None, pl.Float64))
             .with_columns(placements=pl.col("placements").cast(pl.Int64)).sort("activity"))
+
+
+def publishable_sites(site_table: pl.DataFrame, placements: pl.DataFrame | None, site_names: str,
+                      screen: Screen) -> tuple[pl.DataFrame, tuple[Screened, ...]]:
+    """The sites table as it may be published: placement ids through the free-text screen (withheld ids
+    kept distinct, as they are the table's key), and each site as a code ("Site 1" ..., in placement_id
+    order; ``site_names = "codes"``) or its screened description (``"screened"``). Also the items the
+    screen withheld or the evaluator approved, for the review file."""
+    source_table = "placements" if placements is not None else "referrals"
+
+    def rows(column: str) -> dict[str, list[int]]:
+        if placements is None or "__row" not in placements.columns:
+            return {}
+        out: dict[str, list[int]] = {}
+        for v, r in placements.select(pl.col(column).cast(pl.String), "__row").iter_rows():
+            out.setdefault(v, []).append(r)
+        return out
+
+    ids, listed = screen.labels(site_table["placement_id"].to_list(), Source(source_table, "placement_id"),
+                                rows=rows("placement_id"), distinct=True)
+    if site_names == "codes":
+        coded = codes(site_table["placement_id"].to_list(), "Site")
+        site = [coded[p] if s is not None else None
+                for p, s in zip(site_table["placement_id"].to_list(), site_table["site"].to_list(), strict=True)]
+        site_listed: tuple[Screened, ...] = ()
+    else:
+        described, site_listed = screen.labels(site_table["site"].to_list(), Source("placements", "site"),
+                                               rows=rows("site"))
+        site = [described.get(s) for s in site_table["site"].to_list()]
+    frame = site_table.with_columns(pl.Series("placement_id", [ids[p] for p in site_table["placement_id"]],
+                                              dtype=pl.String),
+                                    pl.Series("site", site, dtype=pl.String))
+    return frame.sort("placement_id"), listed + site_listed

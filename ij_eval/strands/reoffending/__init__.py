@@ -26,6 +26,7 @@ from lifelines.exceptions import ConvergenceError
 
 from ij_eval.config import EvaluationConfig
 from ij_eval.errors import IJEvalError
+from ij_eval.privacy.screen import Screen, Screened, Source
 from ij_eval.stats.evalue import evalue_hazard_ratio
 from ij_eval.stats.power import minimum_detectable_difference
 from ij_eval.stats.rmst import rmst_difference
@@ -142,13 +143,37 @@ def _adjusted(itt: pl.DataFrame, people: pl.DataFrame, covariates: tuple[str, ..
     return effects, tables, notes, matched_frame
 
 
+def _publishable_levels(people: pl.DataFrame, referrals, screen: Screen | None = None
+                        ) -> tuple[pl.DataFrame, tuple[Screened, ...]]:
+    """``people`` with the text levels of each declared covariate column (``referrals.covariates``, not the
+    schema's closed categories) as they may be published: a level the free-text screen withholds
+    ("brother of Kyle Smith") becomes "[withheld: ...] #1", #2 ... (still distinct, so every estimate is
+    unchanged) in every table, figure and note built on it; and the levels withheld or approved."""
+    screen = screen or Screen()
+    listed: list[Screened] = []
+    for column in referrals.covariates:
+        if column not in people.columns or people[column].dtype != pl.String:
+            continue
+        rows: dict[str, list[int]] = {}
+        frame = referrals.frame
+        if column in frame.columns and "__row" in frame.columns:
+            for v, row in frame.select(pl.col(column).cast(pl.String), "__row").iter_rows():
+                rows.setdefault(v, []).append(row)
+        mapping, found = screen.labels(people[column].unique().sort().to_list(), Source("referrals", column),
+                                       rows=rows, distinct=True)
+        listed += found
+        if any(k != v for k, v in mapping.items()):
+            people = people.with_columns(pl.col(column).replace_strict(mapping, default=None, return_dtype=pl.String))
+    return people, tuple(listed)
+
+
 def run(inputs, config: EvaluationConfig) -> StrandResult:
     r = config.reoffending
     referrals = inputs.tables["referrals"]
     offences = inputs.frame("offences")
     cohort = build_cohort(referrals.frame, offences, config, referrals_file=referrals.file,
                           covariates=referrals.covariates)
-    people = cohort.people
+    people, screened = _publishable_levels(cohort.people, referrals, Screen.from_config(config))
     measure = r.primary_measure
     covariates = tuple(dict.fromkeys((*r.covariates, *referrals.covariates)))
     notes = list(cohort.notes)
@@ -162,7 +187,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         return _rates_only(rates, cohort, notes, f"too few people with follow-up ({', '.join(too_small)}; at least "
                            f"{r.min_group_size} are needed in each cohort; [reoffending] min_group_size)")
     try:
-        return _estimates(people, cohort, offences, rates, status, itt, covariates, config, list(notes))
+        return _estimates(people, cohort, offences, rates, status, itt, covariates, config, list(notes),
+                          screened)
     except NOT_ESTIMABLE as exc:  # the survival analysis as a whole cannot be supported by these data
         return _rates_only(rates, cohort, notes, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
@@ -176,7 +202,7 @@ def _rates_only(rates: pl.DataFrame, cohort, notes: list[str], reason: str) -> S
 
 def _estimates(people: pl.DataFrame, cohort, offences: pl.DataFrame, rates: pl.DataFrame, status: pl.DataFrame,
                itt: pl.DataFrame, covariates: tuple[str, ...], config: EvaluationConfig,
-               notes: list[str]) -> StrandResult:
+               notes: list[str], screened: tuple[Screened, ...]) -> StrandResult:
     """Survival curves and tests, the adjusted effects and first-time entrants, for cohorts large enough."""
     r = config.reoffending
     measure, horizon = r.primary_measure, r.follow_up_days
@@ -324,4 +350,4 @@ def _estimates(people: pl.DataFrame, cohort, offences: pl.DataFrame, rates: pl.D
     if synthetic:
         notes.append("Synthetic data: these figures illustrate the method and describe no real scheme.")
     return StrandResult(NAME, MappingProxyType(headlines), MappingProxyType(dict(sorted(tables.items()))),
-                        tuple(figures), cohort.exclusions, tuple(notes))
+                        tuple(figures), cohort.exclusions, tuple(notes), screened=screened)
