@@ -9,6 +9,7 @@ the previous one.
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from ij_eval import __version__, publication
 from ij_eval.config import EvaluationConfig
 from ij_eval.dictionary import DICTIONARY_FILE
 from ij_eval.errors import ConfigError, IJEvalError
-from ij_eval.io import store
+from ij_eval.io import output_folder, store
 from ij_eval.io.tables import ROW
 from ij_eval.privacy.screen import (
     REVIEW_FILE,
@@ -156,9 +157,16 @@ def _manifest_inputs(report: ValidationReport, exclusions: pl.DataFrame,
 def run_pipeline(data_dir: str | Path, config: EvaluationConfig, out: str | Path, *,
                  only: Sequence[str] | None = None, progress: Progress | None = None,
                  strands: Sequence[ModuleType] = STRANDS) -> RunSummary:
-    """Validate ``data_dir``, run each strand whose inputs are present and write the results store."""
+    """Validate ``data_dir``, run each strand whose inputs are present and write the results store.
+
+    ``out`` is checked before anything else (:func:`ij_eval.io.output_folder.prepare`): it must not
+    be, contain or lie inside the data folder, an input file or the config file, and may replace
+    only an earlier ij-eval store (:class:`~ij_eval.errors.OutputRefused`, or
+    :class:`~ij_eval.errors.EnvironmentProblem` for a file, a missing parent or a read-only disk).
+    """
     progress = progress or Progress(quiet=True)
     selected = _select(only, strands)
+    output_folder.prepare(out, output_folder.Kind.RESULTS, protected=protected_inputs(data_dir, config))
     with progress.stage("validate", f"validating {data_dir}"):
         report = load_tables(data_dir, config)
     for w in report.warnings:
@@ -181,10 +189,30 @@ def run_pipeline(data_dir: str | Path, config: EvaluationConfig, out: str | Path
         "stage", "table", "row", "record_id", "reason", nulls_last=True)
     inputs = _manifest_inputs(report, all_exclusions, out_of_scope)
     with progress.stage("write", f"writing the results store to {out}"):
-        _write_store(Path(out), report, config, results, skipped, all_exclusions, inputs, progress)
+        _write_store(Path(out), report, config, results, skipped, all_exclusions, inputs, progress,
+                     protected_inputs(data_dir, config, report))
     progress.say(f"done: {len(results)} strand(s) ran, {len(skipped)} skipped; results in {out}")
     rows = {k: {kk: vv for kk, vv in v.items() if kk.startswith("rows_")} for k, v in inputs.items()}
     return RunSummary(Path(out), tuple(results), MappingProxyType(skipped), MappingProxyType(rows))
+
+
+def protected_inputs(data_dir: str | Path, config: EvaluationConfig,
+                     report: ValidationReport | None = None) -> list[output_folder.Protected]:
+    """What a results store must never be, contain or lie inside: the data folder, the config, every input read."""
+    Protected = output_folder.Protected
+    items = [Protected("the data folder", Path(data_dir))]
+    # files linked into the data folder from elsewhere, known before validation reads them
+    for dirpath, dirnames, filenames in os.walk(data_dir):
+        for name in (*dirnames, *filenames):
+            if (path := Path(dirpath, name)).is_symlink():
+                items.append(Protected("the input file" if path.is_file() else "the input folder", path))
+    if config.source and Path(config.source).is_file():
+        items.append(Protected("the config file", Path(config.source)))
+    if report is not None:
+        items += [Protected("the input file", table.path) for table in report.tables.values()]
+        if report.police_uk is not None:
+            items += [Protected("the data.police.uk file", Path(f)) for f in report.police_uk.files]
+    return items
 
 
 def exclusions_summary(exclusions: pl.DataFrame) -> pl.DataFrame:
@@ -240,7 +268,8 @@ def _write_review(staging: Path, items: Sequence[Screened], config: EvaluationCo
 
 def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                  results: Mapping[str, StrandResult], skipped: Mapping[str, str],
-                 exclusions: pl.DataFrame, inputs: dict[str, Any], progress: Progress) -> None:
+                 exclusions: pl.DataFrame, inputs: dict[str, Any], progress: Progress,
+                 protected: Sequence[output_folder.Protected] = ()) -> None:
     from ij_eval.plots.style import label_not_for_publication
 
     synthetic = config.scheme.synthetic
@@ -253,7 +282,8 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
     headlines_hidden: dict[str, int] = {}
     notes_rewritten: dict[str, int] = {}
     scheme, config_text = _scheme_text(config, Screen.from_config(config))
-    with store.staged_store(out) as staging:
+    with store.staged_store(out, protected) as staged:
+        staging = staged.path
         screening = _write_review(staging, [*config_text, *(s for r in results.values() for s in r.screened)],
                                   config, progress)
         for name, table in published.items():
@@ -327,6 +357,7 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
         })
         store.write_json(staging / "manifest.json", {
             "ij_eval_version": __version__,
+            "store_id": staged.id,  # the same id as the store's .ij-eval-store marker
             "python": platform.python_version(),
             "polars": pl.__version__,
             "data_dir": str(Path(report.data_dir).resolve()),

@@ -35,7 +35,6 @@ import hmac
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +42,8 @@ import polars as pl
 
 from ij_eval import __version__
 from ij_eval.errors import IJEvalError, InputError, Problem, ValidationFailed
+from ij_eval.io.faults import with_path
+from ij_eval.io.output_folder import Kind, Protected, staged_folder
 from ij_eval.io.parse import Where, clean_text, located, parse_column
 from ij_eval.io.tables import ROW, RawTable, find_table_files, read_options, read_raw
 from ij_eval.privacy import columns as allow
@@ -476,6 +477,9 @@ def _check_folders(in_dir: Path, out_dir: Path) -> None:
     if out_dir == in_dir or out_dir.is_relative_to(in_dir):
         raise IJEvalError(f"the output folder {out_dir} must be outside the input folder {in_dir} "
                           "(the input is never changed)")
+    if in_dir.is_relative_to(out_dir):
+        raise IJEvalError(f"the output folder {out_dir} contains the input folder {in_dir}; it must be outside "
+                          "the input folder (the input is never changed)")
     if out_dir.exists():
         if not out_dir.is_dir():
             raise IJEvalError(f"the output {out_dir} exists and is not a folder; choose a new folder")
@@ -522,9 +526,12 @@ def pseudonymise_folder(in_dir: str | Path, out_dir: str | Path, *, key_file: st
                           "offences.xlsx; see data_schemas/)")
     key_path = Path(key_file).resolve() if key_file is not None else None
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    protected = [Protected("the input folder", in_dir)] + ([Protected("the key file", key_path)] if key_path else [])
+    # staged beside out_dir and renamed into place when complete; disk full, read-only or permission
+    # problems become an EnvironmentProblem naming the path, and nothing is left behind
+    with staged_folder(out_dir, Kind.PSEUDONYMISED, protected=protected, flag="OUT_DIR", replace=False,
+                       keep_marker=False, mode=None) as staged:
+        tmp = staged.path
         hasher = Pseudonymiser(key)
         results = []
         problems: list[Problem] = []
@@ -533,7 +540,10 @@ def pseudonymise_folder(in_dir: str | Path, out_dir: str | Path, *, key_file: st
                 continue
             raw = read_raw(found[name], name, read_options(data, schema))
             frame, result = _pseudonymise_table(raw, schema, hasher, date_order, covariates, problems)
-            frame.write_csv(tmp / result.output)
+            try:
+                frame.write_csv(tmp / result.output)
+            except OSError as exc:  # polars gives neither the errno nor the path as attributes
+                raise with_path(exc, tmp / result.output) from None
             results.append(result)
         if problems:
             raise ValidationFailed(problems)
@@ -568,14 +578,4 @@ def pseudonymise_folder(in_dir: str | Path, out_dir: str | Path, *, key_file: st
                                         tuple(copied), tuple(not_copied), kept_rule)
         (tmp / LOG_FILE).write_text(json.dumps(result.to_log(), indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
-        try:
-            if out_dir.exists():
-                out_dir.rmdir()  # empty, checked above
-            tmp.rename(out_dir)
-        except OSError as exc:
-            raise IJEvalError(f"could not create the output folder {out_dir}: {exc.strerror}; "
-                              "nothing was written") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return result

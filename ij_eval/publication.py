@@ -72,7 +72,6 @@ import polars as pl
 from ij_eval.errors import IJEvalError
 from ij_eval.privacy import detect
 from ij_eval.privacy.columns import direct_identifier_columns
-from ij_eval.privacy.detect import Kind
 from ij_eval.privacy.screen import (
     ALLOWED_CAPITALISED,
     REVIEW_FILE,

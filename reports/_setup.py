@@ -27,6 +27,7 @@ from pathlib import Path
 from ij_eval.errors import IJEvalError
 from ij_eval.publication import check_store, check_text
 from ij_eval.report import PublicationBlocked
+from ij_eval.report.escape import md_text
 from ij_eval.report.store import ResultsStore
 
 ENV_VAR = "IJ_EVAL_RESULTS"
@@ -97,7 +98,8 @@ def chapter_body(markdown: str) -> str:
 
 
 def title_block(fields: dict[str, str]) -> str:
-    """The title-page details (scheme, force, team, date, data period) as a Markdown block."""
-    lines = [f"- **{label}:** {fields[key]}" for key, label in TITLE_PAGE_FIELDS if fields.get(key)]
-    title = f"**{fields['title']}**\n\n" if fields.get("title") else ""
+    """The title-page details (scheme, force, team, date, data period: text from the store) as a Markdown
+    block, each value escaped so it shows as written."""
+    lines = [f"- **{label}:** {md_text(fields[key])}" for key, label in TITLE_PAGE_FIELDS if fields.get(key)]
+    title = f"**{md_text(fields['title'])}**\n\n" if fields.get("title") else ""
     return f"::: {{.report-details}}\n{title}" + "\n".join(lines) + "\n:::\n"

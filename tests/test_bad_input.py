@@ -565,14 +565,17 @@ def test_cli_run_on_bad_data_returns_1_and_writes_nothing(tmp_path, capsys):
 
 
 def test_cli_run_on_bad_data_leaves_an_existing_store_untouched(tmp_path, capsys):
-    folder = write_folder(tmp_path, config=MINIMAL_CONFIG, cells={("offences", "person_id", 0): "P999"})
+    # a store ij-eval wrote (only such a folder may be replaced: see test_output_folder.py)
+    folder = write_folder(tmp_path, config=MINIMAL_CONFIG)
     out = tmp_path / "results"
-    out.mkdir()
-    (out / "results.json").write_text("{}\n")
+    assert main(["run", str(folder), "--out", str(out), "--quiet"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    write_folder(tmp_path, cells={("offences", "person_id", 0): "P999"})  # the same folder, now broken
+    capsys.readouterr()
     assert main(["run", str(folder), "--out", str(out), "--quiet"]) == 1
     _, err = _no_traceback(capsys)
     assert "not found in referrals.person_id" in err
-    assert [p.name for p in out.iterdir()] == ["results.json"] and (out / "results.json").read_text() == "{}\n"
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "results"]
 
 

@@ -84,9 +84,8 @@ def test_hostile_input(case: Hostile, tmp_path, prior_store, monkeypatch):
         result = _run(ws, step, case.env)
         assert result.exit_code == 0, f"step {step} failed:\n{result.text}"
     before = snapshot(ws.root)
-    if case.patch is not None:
-        case.patch(monkeypatch, ws)
-    result = _run(ws, case.steps[-1], case.env)
+    with case.during(ws) if case.during is not None else contextlib.nullcontext():
+        result = _run(ws, case.steps[-1], case.env)
     after = snapshot(ws.root)
     outcome = Outcome(result.exit_code, result.out, result.err, before, after)
     text = outcome.text
@@ -97,7 +96,8 @@ def test_hostile_input(case: Hostile, tmp_path, prior_store, monkeypatch):
     if case.writes == "nothing":
         assert after == before, _changes(before, after)
     else:
-        inputs = {p: h for p, h in before.items() if not p.startswith(("results/", "clean/"))}
+        # the output and ij-eval's own leftovers beside it (.results.partial-*, .results.old-*) are output
+        inputs = {p: h for p, h in before.items() if not p.startswith(("results/", "clean/", ".results.", ".clean."))}
         assert {p: after.get(p) for p in inputs} == inputs, _changes(inputs, after)
         for path in published_files(ws.out if ws.out.exists() else ws.clean):
             data = path.read_bytes()

@@ -1,10 +1,13 @@
 """The HTML report and brief in a real browser (headless Chromium): they render, every image loads,
 every internal link has a target, and every piece of text meets WCAG AA contrast as the browser
-computes it. Skipped when Chromium is missing, except on CI (CI set), where that is a failure.
+computes it, all under the pages' own Content-Security-Policy (which lets the check script, and
+nothing else, run). Skipped when Chromium is missing, except on CI (CI set), where that is a failure.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 import subprocess
@@ -18,7 +21,7 @@ CHECK_ID = "ij-browser-check"
 # contrast with the background it sits on (the nearest ancestor with an opaque background) is
 # below WCAG AA (4.5:1; 3:1 for large text), then writes the list into <pre id=CHECK_ID>.
 CHECK_SCRIPT = """
-<pre id="__CHECK_ID__" style="display:none"></pre>
+<pre id="__CHECK_ID__" hidden></pre>
 <script>
 (function () {
   function rgb(value) {
@@ -76,6 +79,14 @@ CHECK_SCRIPT = """
 """.replace("__CHECK_ID__", CHECK_ID)
 
 
+def allow_script(page: str, script: str) -> str:
+    """The page with its Content-Security-Policy letting ``script`` (an inline script's text) run."""
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    allowed = page.replace("script-src 'none'", f"script-src 'sha256-{digest}'", 1)
+    assert allowed != page, "the page has no Content-Security-Policy with script-src 'none'"
+    return allowed
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     return demo_report(tmp_path_factory)
@@ -110,7 +121,8 @@ def test_no_missing_image_broken_link_or_low_contrast_text_in_chromium(built, na
     page = (built.report / name).read_text(encoding="utf-8")
     assert page.count("</body>") == 1
     probe = tmp_path / name
-    probe.write_text(page.replace("</body>", CHECK_SCRIPT + "</body>"), encoding="utf-8")
+    script = CHECK_SCRIPT.split("<script>")[1].split("</script>")[0]
+    probe.write_text(allow_script(page, script).replace("</body>", CHECK_SCRIPT + "</body>"), encoding="utf-8")
     result = chromium("--dump-dom", "--virtual-time-budget=10000", probe.as_uri())
     m = re.search(rf'<pre id="{CHECK_ID}"[^>]*>(.*?)</pre>', result.stdout, flags=re.S)
     assert m, f"chromium did not run the check: {result.stderr[-2000:]}"

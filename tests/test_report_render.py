@@ -300,11 +300,15 @@ def test_broken_internal_link_is_an_error(fixture_store):
         render_html(doc)
 
 
-def test_raw_html_anchor_is_a_label_in_the_pdf(fixture_store):
-    doc = fixture_doc(fixture_store, markdown='# A {#sec-a}\n\nSee [x](#referrals).\n\n<a id="referrals"></a>\n\n'
-                                              "## referrals: Referrals\n")
-    assert 'id="referrals"' in render_html(doc)
-    assert '#metadata("anchor") <referrals>' in typst_source(doc)
+def test_an_anchor_is_an_empty_span_a_label_in_the_pdf_and_raw_html_is_text(fixture_store):
+    """The renderer reads no raw HTML: an anchor is written ``[]{#x}`` (as the data dictionary's are turned
+    into heading ids), and HTML in the Markdown shows as text."""
+    doc = fixture_doc(fixture_store, markdown="# A {#sec-a}\n\nSee [x](#referrals).\n\n[]{#referrals}\n\n"
+                                              "## referrals: Referrals\n\n<a id=raw></a> <b>bold</b>\n")
+    page = render_html(doc)
+    assert '<span id="referrals"></span>' in page
+    assert "&lt;a id=raw&gt;&lt;/a&gt; &lt;b&gt;bold&lt;/b&gt;" in page and "<b>" not in page
+    assert "<referrals>" in typst_source(doc)
     assert render_pdf(doc)[1] >= 1
 
 

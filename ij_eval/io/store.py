@@ -4,11 +4,21 @@
     OUT/tables/*.csv     tidy tables
     OUT/figures/*.png    figures, with alt text in figures.json
     OUT/exclusions.csv   every excluded row with its reason
-    OUT/manifest.json    inputs (SHA-256, rows), config, version, seed, timings
+    OUT/manifest.json    inputs (SHA-256, rows), config, version, seed, timings, store_id
+    OUT/.ij-eval-store   the marker: this folder is an ij-eval store (its id, every file written)
 
-Everything is written into a temporary sibling folder that replaces OUT only once complete, so a
-failed run never leaves a half-written store that looks complete. Tables and results.json are
-byte-identical for the same inputs and seed.
+Everything is written into a hidden sibling folder that replaces OUT only once complete
+(:mod:`ij_eval.io.output_folder`: what may be replaced, the crash-safe swap, recovery), so a
+failed run never leaves a half-written store that looks complete, and a folder ij-eval did not
+write is never replaced. Tables and results.json are byte-identical for the same inputs and seed.
+
+Every CSV is safe to open in a spreadsheet (OWASP's CSV-injection rule): a text cell, or a header,
+that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so it
+is shown as text, not run as a formula. Numbers stay numbers: numeric columns are never touched,
+and a text cell that is wholly a plain decimal number (``-0.5``, ``+3``, ``1e-4``, as in a column of
+estimates with ``[c]`` markers) is left as it is, since a spreadsheet reads it as that number and
+nothing else. A cell that already begins with quotes before such a character gets one more, so
+:func:`restore_formulas` (used by the report) gives back exactly the text that was written.
 """
 
 from __future__ import annotations
@@ -16,15 +26,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from ij_eval.io.faults import with_path
+from ij_eval.io.output_folder import Kind, Protected, Staged, staged_folder
 
 FLOAT_DIGITS = 10  # significant digits kept in stored floats (stable across platforms)
 
@@ -54,8 +65,54 @@ def write_json(path: Path, data: Any) -> None:
                     encoding="utf-8")
 
 
+FORMULA_START = "=+-@\t\r"  # what makes a spreadsheet read a cell as a formula (OWASP)
+_NEEDS_QUOTE = r"^'*[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def _needs_quote(text: str) -> bool:
+    return re.match(_NEEDS_QUOTE, text) is not None and re.match(_PLAIN_NUMBER, text) is None
+
+
+def neutralise_formulas(expr: pl.Expr) -> pl.Expr:
+    """A text column with a ``'`` before every cell a spreadsheet would run as a formula."""
+    return (pl.when(expr.str.contains(_NEEDS_QUOTE) & ~expr.str.contains(_PLAIN_NUMBER))
+            .then(pl.lit("'") + expr).otherwise(expr))
+
+
+def restore_formulas(expr: pl.Expr) -> pl.Expr:
+    """The exact inverse of :func:`neutralise_formulas`: the text as it was before writing."""
+    rest = expr.str.slice(1)
+    return (pl.when(expr.str.starts_with("'") & rest.str.contains(_NEEDS_QUOTE) & ~rest.str.contains(_PLAIN_NUMBER))
+            .then(rest).otherwise(expr))
+
+
+def neutralise_name(name: str) -> str:
+    return "'" + name if _needs_quote(name) else name
+
+
+def restore_name(name: str) -> str:
+    return name[1:] if name.startswith("'") and _needs_quote(name[1:]) else name
+
+
+def spreadsheet_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text cell and header that would run as a formula quoted (see the module)."""
+    text = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical) or isinstance(t, pl.Enum)]
+    if text:
+        frame = frame.with_columns(neutralise_formulas(pl.col(c).cast(pl.String)).alias(c) for c in text)
+    return frame.rename({c: neutralise_name(c) for c in frame.columns if _needs_quote(c)})
+
+
+def read_back(frame: pl.DataFrame) -> pl.DataFrame:
+    """A table read from a store's CSV with the quotes :func:`spreadsheet_safe` added taken off again."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    if text:
+        frame = frame.with_columns(restore_formulas(pl.col(c)).alias(c) for c in text)
+    return frame.rename({c: restore_name(c) for c in frame.columns if restore_name(c) != c})
+
+
 def write_table(path: Path, frame: pl.DataFrame) -> None:
-    """A tidy CSV: floats rounded to stable significant digits, dates ISO, nulls empty."""
+    """A tidy CSV: floats rounded to stable significant digits, dates ISO, nulls empty, formulas quoted."""
     floats = [c for c, t in frame.schema.items() if t.is_float()]
     if floats:
         frame = frame.with_columns(
@@ -65,43 +122,31 @@ def write_table(path: Path, frame: pl.DataFrame) -> None:
     nested = [c for c, t in frame.schema.items() if t.is_nested()]
     if nested:
         frame = frame.with_columns(pl.col(c).cast(pl.List(pl.String)).list.join(";") for c in nested)
-    frame.write_csv(path, datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d", null_value="")
+    frame = spreadsheet_safe(frame)
+    try:
+        frame.write_csv(path, datetime_format="%Y-%m-%d %H:%M:%S", date_format="%Y-%m-%d", null_value="")
+    except OSError as exc:  # polars gives neither the errno nor the path as attributes
+        raise with_path(exc, path) from None
 
 
 def save_figure(fig, path: Path) -> None:
     """PNG without a timestamp or software stamp, so the same figure gives the same bytes."""
-    fig.savefig(path, format="png", metadata={"Software": None})
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    try:
+        fig.savefig(path, format="png", metadata={"Software": None})
+    except OSError as exc:
+        raise with_path(exc, path) from None
+    finally:
+        plt.close(fig)
 
 
 @contextmanager
-def staged_store(out: Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``out``; on success it replaces ``out``, on failure it goes.
+def staged_store(out: Path, protected: Sequence[Protected] = ()) -> Iterator[Staged]:
+    """A staged results store (with ``tables/`` and ``figures/``) that replaces ``out`` when complete.
 
-    ``out`` must be absent, empty, or a previous results store (it has a manifest.json):
-    nothing else is ever deleted.
+    ``out`` must be absent, empty, or an earlier ij-eval store with nothing added to it; it may not
+    be, contain or lie inside a ``protected`` path (see :mod:`ij_eval.io.output_folder`).
     """
-    out = out.resolve()
-    if out.exists() and any(out.iterdir()) and not (out / "manifest.json").is_file():
-        from ij_eval.errors import IJEvalError
-
-        raise IJEvalError(f"{out} is not empty and is not an ij-eval results store; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        (staging / "tables").mkdir()
-        (staging / "figures").mkdir()
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-    staging.rename(out)
-    os.chmod(out, 0o755)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with staged_folder(out, Kind.RESULTS, protected=protected, subfolders=("tables", "figures")) as staged:
+        yield staged

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import polars as pl
 
 from ij_eval.plots.style import PALETTE, label_synthetic, new_figure
+from ij_eval.report.escape import plot_text
+
+LABEL_WIDTH = 30  # a covariate or level label wraps at 30 characters, on two lines at most
 
 SAMPLE_STYLES = {  # sample -> (legend label, colour, marker, hollow)
     "before": ("Before adjustment", PALETTE[3], "o", True),
@@ -68,7 +73,8 @@ def plot_love(balance: pl.DataFrame, *, synthetic: bool = False, ax=None, absolu
         ax.axvline(x, color="#555555", linestyle="--", linewidth=1, zorder=0)
     if not absolute:
         ax.axvline(0, color="#555555", linewidth=0.8, zorder=0)
-    ax.set_yticks(range(len(covariates)), covariates)
+    ax.set_yticks(range(len(covariates)), [textwrap.fill(plot_text(c), LABEL_WIDTH, max_lines=2, placeholder=" …")
+                                           for c in covariates])
     ax.set_ylim(-0.6, len(covariates) - 0.4)
     ax.grid(axis="y", alpha=0)
     if absolute:

@@ -7,6 +7,7 @@ import textwrap
 import polars as pl
 
 from ij_eval.plots.style import PALETTE, TEXT_COLOUR, contrast_ratio, label_synthetic, new_figure, tint
+from ij_eval.report.escape import plot_text
 
 NEGATIVE, POSITIVE, NEUTRAL = PALETTE[3], PALETTE[0], "#BBBBBB"  # Okabe-Ito vermilion and blue; grey centre
 # Colours by position on a five-point scale (most negative first): a colour-blind-safe diverging scheme.
@@ -97,7 +98,7 @@ def plot_likert(data: pl.DataFrame, *, synthetic: bool = False, ax=None):
                         color=_text_colour(colour))
             legend.setdefault(-1 if point is None else point, set()).add(level)
             left += share
-    labels = [textwrap.fill(b["question"], 38) + f"\n(n = {b['base']:,})" for b in reversed(bars)]
+    labels = [textwrap.fill(plot_text(b["question"], 200), 38) + f"\n(n = {b['base']:,})" for b in reversed(bars)]
     if bars:
         ax.set_yticks(range(len(bars)), labels, fontsize=8)
         ax.axvline(0, color=TEXT_COLOUR, linewidth=0.8)

@@ -16,6 +16,7 @@ import polars as pl
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
 from ij_eval.plots.style import PALETTE, label_synthetic, new_figure
+from ij_eval.report.escape import plot_text
 
 ROLE_NAMES = {"hotspot": "Hotspots", "buffer": "Buffer areas", "comparison": "Comparison areas"}
 ROLE_STYLE = {  # colour, line style, marker: distinguishable without colour too
@@ -218,7 +219,7 @@ def plot_displacement(table: pl.DataFrame, *, synthetic: bool = False):
     n = shown.height
     lines = [WDQ_GUIDE]
     if total.height and total["reading"][0]:
-        lines.insert(0, "All hotspots: " + total["reading"][0])
+        lines.insert(0, "All hotspots: " + plot_text(total["reading"][0]))
     caption_text = "\n".join(textwrap.fill(line, 145) for line in lines)
     caption_lines = caption_text.count("\n") + 1
     fig = plt.figure(figsize=(10.0, 2.0 + 0.38 * n + 0.17 * caption_lines), layout="constrained")
@@ -234,7 +235,7 @@ def plot_displacement(table: pl.DataFrame, *, synthetic: bool = False):
     left.barh(y - height / 2, second, height, color=PALETTE[1], label="Buffer around it", hatch="//",
               edgecolor="white", linewidth=0)
     left.axvline(0, color="black", linewidth=0.8)
-    left.set_yticks(y, ["All hotspots" if a == "total" else a for a in ids])
+    left.set_yticks(y, ["All hotspots" if a == "total" else plot_text(a, 40) for a in ids])
     left.set_ylim(-0.7, n - 0.3)
     left.grid(axis="y", visible=False)
     if relative:

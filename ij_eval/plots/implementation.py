@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from ij_eval.plots.style import PALETTE, TEXT_COLOUR, label_synthetic, new_figure
+from ij_eval.report.escape import plot_text
 
 STAGE_LABELS = {"referred": "Referred", "contacted": "Contacted", "work_booked": "Work booked",
                 "started": "Work started", "completed": "Completed", "did_not_complete": "Did not complete",
@@ -99,7 +100,7 @@ def plot_hours(data: pl.DataFrame, *, synthetic: bool = False, ax=None):
     """Hours completed by activity (columns ``activity``, ``hours_completed``); hidden hours show as [c]."""
     fig, ax = new_figure(7.0, 3.6) if ax is None else (ax.figure, ax)
     frame = data.sort("hours_completed", nulls_last=False, descending=False)
-    names = [str(a).replace("_", " ").capitalize() for a in frame["activity"].to_list()]
+    names = [plot_text(str(a).replace("_", " ").capitalize(), 60) for a in frame["activity"].to_list()]
     values = frame["hours_completed"].to_list()
     top = max((v for v in values if v is not None), default=0.0) or 1.0  # all hidden or zero: an empty axis
     y = np.arange(len(names))

@@ -14,6 +14,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyBboxPatch
 
 from ij_eval.plots.style import PALETTE, TEXT_COLOUR, label_synthetic, plt, tint
+from ij_eval.report.escape import plot_text
 
 A4_TEXT_WIDTH = 6.3  # inches: 210 mm less 25 mm margins either side
 STAGE_TITLES = {"inputs": "Inputs", "activities": "Activities", "outputs": "Outputs", "outcomes": "Outcomes",
@@ -48,7 +49,7 @@ def _columns(data) -> list[tuple[str, list[str]]]:
         raise TypeError("logic model data must be a frame with columns stage and entry, or a mapping")
     order = list(STAGE_TITLES)
     stages = sorted(data, key=lambda s: (order.index(s) if s in order else len(order), list(data).index(s)))
-    columns = [(s, [str(e).strip() for e in data[s]]) for s in stages]
+    columns = [(s, [plot_text(e) for e in data[s]]) for s in stages]
     if not columns or any(not entries for _, entries in columns):
         raise ValueError("a logic model needs at least one column and at least one entry in each column")
     return columns

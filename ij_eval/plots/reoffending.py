@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from ij_eval.plots.style import PALETTE, label_synthetic, nothing_to_show
+from ij_eval.report.escape import plot_text
 
 GROUP_NAMES = {
     "completed": "Completed IJ", "did_not_complete": "Did not complete", "refused": "Refused",
@@ -92,7 +93,7 @@ def plot_forest(effects: pl.DataFrame, *, synthetic: bool = False, xlabel: str =
              if effects["ci_lower"].min() / 1.3 <= t <= max(1.0, effects["ci_upper"].max()) * 1.3]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.minorticks_off()
-    ax.set_yticks(y, effects["label"].to_list())
+    ax.set_yticks(y, [plot_text(label, 90) for label in effects["label"].to_list()])
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     for yi, est, lo, hi in zip(y, effects["estimate"], effects["ci_lower"], effects["ci_upper"], strict=True):

@@ -14,6 +14,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 plt.rcParams.update({
     "figure.dpi": 100, "savefig.dpi": 150, "font.size": 10, "axes.spines.top": False,
     "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "svg.hashsalt": "ij-eval",
+    # Text from the data (an area, a level label, a logic-model entry) is shown as written: a "$" never
+    # starts mathtext, which could draw something else or fail on a bad expression.
+    "text.parse_math": False,
 })
 
 # Colour-blind-safe palette (Okabe-Ito).

@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from ij_eval.plots.style import PALETTE, TEXT_COLOUR, label_synthetic, new_figure
+from ij_eval.report.escape import plot_text
 
 MINUS = "\u2212"
 DASH = "\u2013"
@@ -108,7 +109,7 @@ def _range_text(low, high, unit: str) -> str:
 
 
 def _tornado_label(label: str, low, high, unit: str) -> str:
-    label = (label or "").strip()
+    label = plot_text(label, 120)
     label = label[:1].upper() + label[1:]
     return textwrap.fill(label, LABEL_WIDTH) + f"\n({_range_text(low, high, unit)})"
 

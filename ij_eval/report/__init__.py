@@ -5,19 +5,26 @@ The chapter Markdown is written once (:mod:`ij_eval.report.outline`); Quarto pri
 ``<results>/report/``: ``report.html`` (one self-contained page), ``report.pdf`` (A4),
 ``brief.html``, ``brief.pdf`` (two pages at most) and ``index.html`` (links to the four).
 
-Nothing is written unless the publication check passes and every output has been built; each file
-is then replaced atomically, so a failed build leaves the previous report as it was.
+Nothing is written unless the publication check passes and every output has been built. The report
+folder is written like a results store (:mod:`ij_eval.io.output_folder`): staged beside it and
+swapped in whole, so a failed or killed build leaves the previous report as it was; it may replace
+only an earlier ij-eval report folder, and never the results store, the data folder or an input.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ij_eval.errors import IJEvalError
+from ij_eval.io import output_folder
+from ij_eval.io.output_folder import Kind, Protected, staged_folder
 from ij_eval.progress import Progress
+
+if TYPE_CHECKING:
+    from ij_eval.report.store import ResultsStore
 
 REPORT_FILES = ("report.html", "report.pdf", "brief.html", "brief.pdf", "index.html")
 
@@ -82,24 +89,33 @@ def build_outputs(results_dir: str | Path, progress: Progress | None = None) -> 
     return {name: files[name] for name in REPORT_FILES}
 
 
-def write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write every file to a temporary name first, then rename them all into place."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
+def report_protected(store: ResultsStore) -> list[Protected]:
+    """What a report folder must never be, contain or lie inside: the store itself (it may lie inside
+    it), and the data folder, inputs and config the store's manifest names."""
+    items = [Protected("the results store", store.root, inside_ok=True)]
+    manifest = store.manifest
+    data_dir = manifest.get("data_dir")
+    if isinstance(data_dir, str) and data_dir:
+        items.append(Protected("the data folder", Path(data_dir)))
+        inputs = manifest.get("inputs")
+        for entry in inputs.values() if isinstance(inputs, dict) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+                items.append(Protected("the input file", Path(data_dir) / entry["file"]))
+            if isinstance(entry, dict) and isinstance(entry.get("files"), dict):
+                items += [Protected("the data.police.uk file", Path(data_dir) / f) for f in entry["files"]]
+    config_file = manifest.get("config_file")
+    if isinstance(config_file, str) and Path(config_file).is_file():
+        items.append(Protected("the config file", Path(config_file)))
+    return items
+
+
+def write_atomically(out_dir: Path, files: Mapping[str, bytes], protected: Sequence[Protected] = (),
+                     flag: str = "--out") -> list[Path]:
+    """Write every file into a staged report folder that replaces ``out_dir`` whole, once complete."""
+    with staged_folder(out_dir, Kind.REPORT, protected=protected, flag=flag) as staged:
         for name, data in files.items():
-            tmp = out_dir / f".{name}.partial-{os.getpid()}"
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            staged.append((tmp, out_dir / name))
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-    return [final for _, final in staged]
+            (staged.path / name).write_bytes(data)
+    return [Path(out_dir) / name for name in files]
 
 
 def build_report(results_dir: str | Path, out_dir: str | Path | None = None,
@@ -107,13 +123,17 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None,
     """Build the report and the brief (HTML and PDF) from a results store; return the files written.
 
     ``out_dir`` defaults to ``<results_dir>/report``. Raises :class:`IJEvalError` (nothing written)
-    when ``results_dir`` is not a results store, the publication check finds a problem, the brief
-    runs past two pages, or pandoc/typst fail.
+    when ``results_dir`` is not a results store, ``out_dir`` may not be written (checked first:
+    :class:`~ij_eval.errors.OutputRefused`, :class:`~ij_eval.errors.EnvironmentProblem`), the
+    publication check finds a problem, the brief runs past two pages, or pandoc/typst fail.
     """
+    from ij_eval.report.store import ResultsStore
+
     results_dir = Path(results_dir)
-    files = build_outputs(results_dir, progress)
+    store = ResultsStore.open(results_dir)
     out = Path(out_dir) if out_dir is not None else results_dir / "report"
-    try:
-        return write_atomically(out, files)
-    except OSError as exc:
-        raise IJEvalError(f"could not write the report to {out}: {exc}") from exc
+    flag = "--out" if out_dir is not None else "the report folder"
+    protected = report_protected(store)
+    output_folder.prepare(out, Kind.REPORT, protected=protected, flag=flag)
+    files = build_outputs(results_dir, progress)
+    return write_atomically(out, files, protected, flag)

@@ -7,6 +7,7 @@ brief and the report cannot disagree.
 from __future__ import annotations
 
 from ij_eval.report.chapters.front import title_fields
+from ij_eval.report.escape import md_text
 from ij_eval.report.findings import SMS_LEVELS, STRENGTH_WORDS, Finding, findings
 from ij_eval.report.markdown import banner, bullets, join
 from ij_eval.report.store import ResultsStore
@@ -37,10 +38,11 @@ def brief(store: ResultsStore) -> str:
     found = findings(store)
     answered = [f for f in found if f.answered]
     unanswered = [f for f in found if not f.answered]
-    parts = [f"# {fields['title'].replace(': an independent evaluation', '')}: brief for chief officers "
-             "{#sec-brief}\n", banner(store),
-             f"{fields['force']}{' · ' if fields['force'] and fields['team'] else ''}{fields['team']}. "
-             f"Data from {fields['period']}.\n",
+    scheme = md_text(fields["title"].removesuffix(": an independent evaluation"))
+    parts = [f"# {scheme}: brief for chief officers {{#sec-brief}}\n", banner(store),
+             f"{md_text(fields['force'])}{' · ' if fields['force'] and fields['team'] else ''}"
+             f"{md_text(fields['team'])}. "
+             f"Data from {md_text(fields['period'])}.\n",
              "## The answers {#sec-brief-answers}\n"]
     for f in answered:
         parts.append(f"**{f.question}** {f.short or f.answer} *Strength of evidence:* {_strength(f)}.\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ij_eval.report import numbers as fmt
+from ij_eval.report.escape import md_text
 from ij_eval.report.store import ResultsStore
 
 # Maryland Scientific Methods Scale (Sherman et al. 1997), glossed for non-specialists.
@@ -27,7 +28,8 @@ STRENGTH_WORDS = {1: "weak", 2: "weak", 3: "moderate", 4: "fairly strong", 5: "s
 
 @dataclass(frozen=True)
 class Finding:
-    """One evaluation question and what the results say about it."""
+    """One evaluation question and what the results say about it. The texts are Markdown: any value
+    from the store in them has been escaped (:func:`ij_eval.report.escape.md_text`)."""
 
     key: str
     question: str
@@ -166,7 +168,7 @@ def _not_answered(key: str, question: str, store: ResultsStore, strand: str) -> 
                        f"estimate of the effect (the notes of the {name} chapter say why).",
                        "No evidence from this evaluation.",
                        "Re-run the evaluation when the data hold enough people, events and periods for the estimate.")
-    reason = store.not_run_reason(strand)
+    reason = md_text(store.not_run_reason(strand))
     return Finding(key, question, False,
                    f"Not answered by this run: the {strand.replace('_', ' ')} analysis did not run ({reason}).",
                    "No evidence from this evaluation.",

@@ -14,12 +14,24 @@ HTML: pandoc with ``assets/report.html`` and ``assets/report.css``, images embed
 PDF: pandoc writes Typst with ``assets/report.typ``; the ``typst`` wheel compiles it with its own
 fonts only. ``assets/divs.lua`` styles callouts and the synthetic-data banner in both.
 The same Markdown and store give byte-identical HTML and PDF.
+
+Data never becomes markup, in three layers. The chapters escape every value from the store where
+they write it (:mod:`ij_eval.report.escape`). Pandoc reads the Markdown without raw HTML, raw
+TeX, raw ``{=format}`` blocks, HTML-tag divs and spans and TeX maths (:data:`MARKDOWN`), and
+``divs.lua`` writes every piece of text into the Typst source escaped, keeps only links within
+the page or to http(s) and mailto addresses, and only images of the store's figures. Each HTML
+page carries a strict Content-Security-Policy (no script at all, images only as data URIs, only its
+own stylesheet, by hash), and :func:`check_page` refuses a page with a script, an embedded object,
+an event-handler or style attribute or a ``javascript:`` address in it.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import html
+import html.parser
 import json
 import re
 from collections.abc import Mapping
@@ -28,6 +40,7 @@ from pathlib import Path
 
 from ij_eval import __version__
 from ij_eval.errors import IJEvalError
+from ij_eval.report.escape import html_text, md_attr, md_text, typst_string
 from ij_eval.report.store import BANNER
 
 ASSETS = Path(__file__).parent / "assets"
@@ -38,8 +51,10 @@ DIVS_FILTER = ASSETS / "divs.lua"
 
 BRIEF_MAX_PAGES = 2
 KINDS = {"fig": "Figure", "tbl": "Table", "sec": "Section"}
-# pandoc's Markdown as Quarto writes it; `@` is never a citation here (cross-references are resolved first)
-MARKDOWN = "markdown-citations"
+# pandoc's Markdown as Quarto writes it; `@` is never a citation here (cross-references are resolved first).
+# Nothing raw: no HTML (nor HTML-tag divs and spans), TeX or `{=format}` passes through to the output.
+MARKDOWN = ("markdown-citations-raw_html-native_divs-native_spans-markdown_in_html_blocks-raw_tex-latex_macros"
+            "-raw_attribute-tex_math_dollars")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -70,7 +85,7 @@ class Resolved:
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)(?:\s+\{([^{}]*)\})?\s*$")
 _FIGURE = re.compile(r"^!\[((?:\\.|[^\]\\])*)\]\(([^()\s]+)\)\{([^{}]*)\}\s*$")
-_TABLE_CAPTION = re.compile(r"^(?:Table)?:\s+(.*?)\s*\{([^{}]*)\}\s*$")
+_TABLE_CAPTION = re.compile(r"^(?:Table)?:\s+(.*?)\s*(?<!\\)\{([^{}]*)\}\s*$")  # not an escaped \{
 _ATTR = re.compile(r'#([^\s#.="]+)|\.([^\s#.="]+)|([\w-]+)=("(?:\\.|[^"\\])*"|[^\s"]+)')
 _LABEL = r"((?:fig|tbl|sec)-[A-Za-z0-9_]+(?:[-:.][A-Za-z0-9_]+)*)"
 _BRACKET_REF = re.compile(r"\[(-?)@" + _LABEL + r"\]")
@@ -110,7 +125,7 @@ def _plain(markdown: str) -> str:
 
 
 def _escape_link_text(text: str) -> str:
-    return re.sub(r"([\\\[\]*_`<>])", r"\\\1", text)
+    return md_text(text)
 
 
 def _code_mask(lines: list[str]) -> list[bool]:
@@ -206,7 +221,7 @@ def resolve_crossrefs(markdown: str) -> Resolved:
             pairs = [(k, v) for k, v in pairs if k != "fig-alt"]
             if "alt" not in keys:
                 alt = _unquote(fig_alt) if fig_alt is not None else _plain(caption)
-                pairs.insert(0, ("alt", json.dumps(alt, ensure_ascii=False)))
+                pairs.insert(0, ("alt", md_attr(alt)))
             images.setdefault(path, _unquote(next(v for k, v in pairs if k == "alt")))
             label = labels[ident]
             caption = _resolve_refs(caption, labels)
@@ -322,12 +337,13 @@ def _pandoc(text: str, to: str, args: list[str]) -> str:
 
 
 def _metadata(doc: Document) -> str:
-    """A YAML metadata block (JSON strings are YAML) with the title-page fields."""
+    """A YAML metadata block (JSON strings are YAML) with the title-page fields. Pandoc reads each
+    value as Markdown, so each (plain text) is escaped as Markdown first."""
     f = doc.fields
     meta = {"title": f.get("title", ""), "force": f.get("force", ""), "team": f.get("team", ""),
             "report-date": f.get("date", ""), "period": f.get("period", ""), "banner": BANNER,
             "ij-version": __version__, "top-banner": doc.top_banner, "restricted": doc.not_for_publication}
-    lines = ["---"] + [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in meta.items() if v]
+    lines = ["---"] + [f"{k}: {json.dumps(md_text(v), ensure_ascii=False)}" for k, v in meta.items() if v]
     lines += ["synthetic: true"] * doc.synthetic + ["brief: true"] * doc.brief
     return "\n".join(lines + ["---", "", ""])
 
@@ -342,11 +358,90 @@ def _prepare(doc: Document) -> Resolved:
     return resolved
 
 
+# --------------------------------------------------------------------------------------------------
+# the HTML pages' Content-Security-Policy and the final check of a page
+
+CSP_PLACEHOLDER = "ij-eval-content-security-policy"
+QUOTED_NONE = "'none'"
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP_PLACEHOLDER}">'
+_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", flags=re.S | re.I)
+
+
+def content_security_policy(styles: list[str]) -> str:
+    """The policy of a page whose only active content is the given ``<style>`` elements: no script,
+    no plugin, nothing loaded from anywhere (images are data URIs), those styles only (by hash)."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode('utf-8')).digest()).decode()}'"
+                      for s in dict.fromkeys(styles))
+    return ("default-src 'none'; script-src 'none'; object-src 'none'; "
+            f"style-src {hashes or QUOTED_NONE}; img-src data:; base-uri 'none'; form-action 'none'")
+
+
+def with_csp(page: str) -> str:
+    """The page with its Content-Security-Policy filled in: the template's ``CSP_META``, which must
+    come before any style, gets the hashes of the page's ``<style>`` elements as they are written."""
+    at = page.find(CSP_META)
+    first_style = _STYLE.search(page)
+    if at < 0 or (first_style is not None and first_style.start() < at):
+        raise IJEvalError("the HTML template has no Content-Security-Policy before its styles (ij-eval's "
+                          f"assets/report.html must carry {CSP_META!r} in <head>)")
+    policy = content_security_policy(_STYLE.findall(page))
+    return page[:at] + CSP_META.replace(CSP_PLACEHOLDER, policy) + page[at + len(CSP_META):]  # quotes: only '
+
+
+_ACTIVE_TAGS = {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form", "input",
+                "button", "link", "svg", "math", "template", "portal"}
+_URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "poster", "data", "background", "srcset"}
+_SAFE_HREF = re.compile(r"^(?:#|https?://|mailto:|[\w-]+\.(?:html|pdf)$)", flags=re.I)  # or a file beside it
+_SAFE_SRC = re.compile(r"^data:image/(?:png|jpeg|gif|webp);", flags=re.I)
+
+
+class _PageCheck(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _ACTIVE_TAGS:
+            self.problems.append(f"a <{tag}> element")
+        if tag == "meta" and any(k == "http-equiv" and (v or "").lower() not in ("content-security-policy",)
+                                 for k, v in attrs):
+            self.problems.append("a <meta http-equiv> other than the Content-Security-Policy")
+        for name, value in attrs:
+            value = re.sub(r"[\x00-\x20]+", "", value or "")
+            if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
+                self.problems.append(f"a {name}= attribute on <{tag}>")
+            elif name in _URL_ATTRS and value:
+                safe = _SAFE_SRC if name == "src" else _SAFE_HREF
+                if not safe.match(value):
+                    self.problems.append(f"<{tag} {name}={value[:40]!r}>")
+
+
+def check_page(page: str) -> list[str]:
+    """What in an HTML page could run or load something: scripts, embedded objects, forms, event-handler
+    and style attributes, and addresses that are not within the page, http(s), mailto or data images."""
+    checker = _PageCheck()
+    checker.feed(page)
+    checker.close()
+    return sorted(set(checker.problems))
+
+
+def _safe_page(page: str, what: str) -> str:
+    page = with_csp(page)
+    problems = check_page(page)
+    if problems:
+        raise IJEvalError(f"the {what} was not written: it would carry {'; '.join(problems[:5])}"
+                          f"{' and more' if len(problems) > 5 else ''}, which the report never has (a bug in "
+                          "ij-eval's escaping: please report it)")
+    return page
+
+
 def render_html(doc: Document) -> str:
-    """One self-contained HTML page (CSS inline, images as data URIs, no external URL)."""
+    """One self-contained HTML page (CSS inline, images as data URIs, no external URL, no script),
+    with its Content-Security-Policy."""
     resolved = _prepare(doc)
     args = ["--standalone", "--embed-resources", "--columns=100000", f"--template={HTML_TEMPLATE}", f"--css={CSS}",
-            f"--resource-path={doc.root}", f"--lua-filter={DIVS_FILTER}", "--wrap=none"]
+            f"--resource-path={doc.root}", f"--lua-filter={DIVS_FILTER}", "--wrap=none",
+            f"--variable=csp:{CSP_PLACEHOLDER}"]
     if not doc.brief:  # the title block holds the one <h1>; chapters become <h2>
         args += ["--shift-heading-level-by=1", "--toc", "--toc-depth=3"]
     page = _pandoc(_metadata(doc) + resolved.markdown, "html5", args)
@@ -356,11 +451,11 @@ def render_html(doc: Document) -> str:
         raise IJEvalError(f"the {'brief' if doc.brief else 'report'} links to "
                           f"{', '.join('#' + b for b in broken)}, which no heading, figure, table or anchor has as "
                           f"its id (write the id explicitly, e.g. '## Title {{#{broken[0]}}}')")
-    return page
+    return _safe_page(page, "brief" if doc.brief else "report")
 
 
 def _typst_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return typst_string(text)
 
 
 def typst_source(doc: Document) -> str:
@@ -404,8 +499,9 @@ def render_pdf(doc: Document) -> tuple[bytes, int]:
 
 def landing_page(fields: Mapping[str, str], synthetic: bool, files: Mapping[str, str],
                  not_for_publication: str = "") -> str:
-    """``index.html``: the title and links to the report and the brief (HTML and PDF)."""
-    esc = html.escape
+    """``index.html``: the title and links to the report and the brief (HTML and PDF), with the same
+    Content-Security-Policy as they carry."""
+    esc = html_text
     css = CSS.read_text(encoding="utf-8")
     top = " · ".join(t for t in (BANNER if synthetic else "", not_for_publication) if t)
     banner = f'<p class="synthetic-top" role="note">{esc(top)}</p>\n' if top else ""
@@ -413,10 +509,11 @@ def landing_page(fields: Mapping[str, str], synthetic: bool, files: Mapping[str,
     meta = "".join(f"<dt>{esc(k)}</dt><dd>{esc(fields[v])}</dd>" for k, v in
                    (("Force", "force"), ("Evaluation team", "team"), ("Date", "date"), ("Data period", "period"))
                    if fields.get(v))
-    return (f'<!DOCTYPE html>\n<html lang="en" xml:lang="en">\n<head>\n<meta charset="utf-8">\n'
+    page = (f'<!DOCTYPE html>\n<html lang="en" xml:lang="en">\n<head>\n<meta charset="utf-8">\n{CSP_META}\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{esc(fields.get('title', 'Report'))}</title>\n<style>\n{css}</style>\n</head>\n"
             f'<body class="report">\n{banner}<div class="page">\n<header class="title-page">\n'
             f'<p class="kicker">Independent evaluation</p>\n<h1>{esc(fields.get("title", ""))}</h1>\n'
             f'<dl class="title-meta">{meta}</dl>\n</header>\n<main id="content">\n'
             f'<ul class="downloads">\n{items}\n</ul>\n</main>\n</div>\n</body>\n</html>\n')
+    return _safe_page(page, "landing page")

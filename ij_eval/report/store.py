@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from ij_eval.errors import IJEvalError
+from ij_eval.io.store import read_back
 
 BANNER = "SYNTHETIC DATA — NOT REAL RESULTS"
 
@@ -92,10 +93,11 @@ class ResultsStore:
         return (self.root / "tables" / f"{name}.csv").is_file()
 
     def table(self, name: str) -> pl.DataFrame:
+        """A table as the strand returned it (the quotes that keep formulas inert in a spreadsheet taken off)."""
         path = self.root / "tables" / f"{name}.csv"
         if not path.is_file():
             raise IJEvalError(f"results store {self.root} has no table {name!r} ({path} is missing)")
-        return pl.read_csv(path, infer_schema_length=None)
+        return read_back(pl.read_csv(path, infer_schema_length=None))
 
     def figure(self, name: str) -> dict[str, Any] | None:
         """``file`` (relative to the store), ``title``, ``alt_text`` of a figure, or None."""

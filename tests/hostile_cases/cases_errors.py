@@ -11,10 +11,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import pathlib
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 from hostile_cases.harness import REPORT, RUN, Hostile, Outcome, Workspace
 from ij_eval.strands import overview
@@ -103,8 +107,10 @@ class _Unreadable(type(pathlib.Path())):  # the config module's Path, refusing t
         return super().open(*args, **kwargs)
 
 
-def _unreadable(monkeypatch, ws: Workspace) -> None:
-    monkeypatch.setattr("ij_eval.config.Path", _Unreadable)
+@contextlib.contextmanager
+def _unreadable(ws: Workspace) -> Iterator[None]:
+    with mock.patch("ij_eval.config.Path", _Unreadable):
+        yield
 
 
 def _nothing(ws: Workspace) -> None:
@@ -120,7 +126,7 @@ FILE_CASES = [
     Hostile("err_config_huge", "errors: config file", _huge, (RUN,), 2,
             says=("evaluation.toml is larger than 1024 KiB",), prior_store=True),
     Hostile("err_config_unreadable", "errors: config file", _nothing, (RUN,), 2,
-            says=("evaluation.toml cannot be read: Permission denied",), prior_store=True, patch=_unreadable),
+            says=("evaluation.toml cannot be read: Permission denied",), prior_store=True, during=_unreadable),
 ]
 
 
@@ -210,12 +216,19 @@ DATA_CASES = [
 SECRET = "kyle.smith@example.com"
 
 
+def _raises(exc: BaseException):
+    def run(inputs, config):
+        raise exc
+    return run
+
+
 def _strand_raises(exc: BaseException):
-    def patch(monkeypatch, ws: Workspace) -> None:
-        def run(inputs, config):
-            raise exc
-        monkeypatch.setattr(overview, "run", run)
-    return patch
+    """The overview strand raising ``exc`` (a bug, an interrupt) during the judged step."""
+    @contextlib.contextmanager
+    def during(ws: Workspace) -> Iterator[None]:
+        with mock.patch.object(overview, "run", _raises(exc)):
+            yield
+    return during
 
 
 def _crash_logs(ws: Workspace, folder: str = CRASH_DIR) -> list[Path]:
@@ -235,16 +248,21 @@ def _check_crash_log(ws: Workspace, outcome: Outcome) -> None:
     assert logs[0].stat().st_mode & 0o077 == 0  # readable by the user only
 
 
-def _no_crash_dir(monkeypatch, ws: Workspace) -> None:
-    _strand_raises(RuntimeError("a bug on purpose"))(monkeypatch, ws)
-    monkeypatch.setattr("ij_eval.crash.crash_dirs", lambda: [ws.root.parent / "not-a-folder"])
-    (ws.root.parent / "not-a-folder").write_text("a file where the crash folder should be", encoding="utf-8")
+@contextlib.contextmanager
+def _no_crash_dir(ws: Workspace) -> Iterator[None]:
+    blocker = ws.root.parent / "not-a-folder"
+    blocker.write_text("a file where the crash folder should be", encoding="utf-8")
+    with mock.patch.object(overview, "run", _raises(RuntimeError("a bug on purpose"))), \
+            mock.patch("ij_eval.crash.crash_dirs", lambda: [blocker]):
+        yield
 
 
-def _crash_dir_inside_the_store(monkeypatch, ws: Workspace) -> None:
-    _strand_raises(RuntimeError("a bug on purpose"))(monkeypatch, ws)
-    monkeypatch.setenv("IJ_EVAL_CRASH_DIR", str(ws.out / "crash"))
-    monkeypatch.setattr("platformdirs.user_cache_dir", lambda *a, **k: str(ws.root.parent / "cache"))
+@contextlib.contextmanager
+def _crash_dir_inside_the_store(ws: Workspace) -> Iterator[None]:
+    with mock.patch.object(overview, "run", _raises(RuntimeError("a bug on purpose"))), \
+            mock.patch.dict(os.environ, {"IJ_EVAL_CRASH_DIR": str(ws.out / "crash")}), \
+            mock.patch("platformdirs.user_cache_dir", lambda *a, **k: str(ws.root.parent / "cache")):
+        yield
 
 
 def _check_log_beside_not_inside(ws: Workspace, outcome: Outcome) -> None:
@@ -257,18 +275,18 @@ CRASH_CASES = [
     Hostile("err_internal_error_writes_a_crash_log", "errors: internal", _nothing, (RUN,), 3,
             says=("ij-eval: internal error (RuntimeError): a bug in ij-eval, not a problem with your data or "
                   "config; details in the crash log", "/crash/crash-"),
-            prior_store=True, patch=_strand_raises(RuntimeError(f"a bug on purpose, for {SECRET}")),
+            prior_store=True, during=_strand_raises(RuntimeError(f"a bug on purpose, for {SECRET}")),
             check=_check_crash_log),
     Hostile("err_internal_error_crash_log_cannot_be_written", "errors: internal", _nothing, (RUN,), 3,
             says=("ij-eval: internal error (RuntimeError): a bug in ij-eval, not a problem with your data or "
-                  "config; no crash log could be written",), prior_store=True, patch=_no_crash_dir),
+                  "config; no crash log could be written",), prior_store=True, during=_no_crash_dir),
     Hostile("err_crash_log_never_inside_the_store", "errors: internal", _nothing, (RUN,), 3,
-            says=("details in the crash log",), prior_store=True, patch=_crash_dir_inside_the_store,
+            says=("details in the crash log",), prior_store=True, during=_crash_dir_inside_the_store,
             check=_check_log_beside_not_inside),
     Hostile("err_out_of_memory", "errors: internal", _nothing, (RUN,), 2,
-            says=("ij-eval: the machine ran out of memory",), prior_store=True, patch=_strand_raises(MemoryError())),
+            says=("ij-eval: the machine ran out of memory",), prior_store=True, during=_strand_raises(MemoryError())),
     Hostile("err_interrupted", "errors: internal", _nothing, (RUN,), 130, says=("ij-eval: interrupted",),
-            prior_store=True, patch=_strand_raises(KeyboardInterrupt())),
+            prior_store=True, during=_strand_raises(KeyboardInterrupt())),
     Hostile("err_synth_seed_beyond_the_generators", "errors: internal", _nothing,
             (("synth", "--out", "{ws}/synthetic", "--seed", "4294967296"),), 2,
             says=("synthetic data seed must be a whole number from 0 to 4294967295",)),

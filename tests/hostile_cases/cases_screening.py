@@ -158,6 +158,8 @@ def _covariate_level(ws: Workspace) -> None:
         ("offence_id", "person_id", "offence_date", "offence_type", "disposal", "proven", "disposal_date"))}
     for name in ("referrals", "offences"):
         (ws.data / f"{name}.csv").write_text(csv_text(t[name]), encoding="utf-8")
+    for name in ("participant_survey", "victim_survey"):  # they describe the five original referrals
+        (ws.data / f"{name}.csv").unlink()
     ws.add_config('[reoffending]\nfollow_up_days = 60\nwaiting_days = 0\nmin_group_size = 5\n'
                   'covariates = ["age", "sex", "prior_offences", "relationship"]')
 

@@ -9,12 +9,14 @@ more ``ij-eval`` commands in-process, and asserts the outcome of the last:
   column, row, setting), and no traceback does;
 - ``writes="nothing"``: no file anywhere in the workspace was added, changed or removed (a
   previous store, the inputs, everything);
-- ``patch``: a change made with pytest's ``monkeypatch`` before the last step (a strand that
-  raises, an unreadable file), undone after the case;
-- ``writes="output"``: the inputs are unchanged, the output exists, and none of the
+- ``writes="output"``: the inputs are unchanged (ij-eval's own leftovers beside the store,
+  ``.results.*``, count as output), the output exists, and none of the
   ``never_published`` strings appears in any published file of it (the results store and the
   report, not the working files ``exclusions.csv``, ``manifest.json`` and the review file
   ``screening_review.csv``: :data:`ij_eval.publication.INTERNAL_FILES`).
+
+A case may inject a fault of the machine (a full disk, a read-only file system) with ``during``: a
+context manager active around the last step only.
 
 Commands are argument lists with placeholders: ``{data}`` (the data folder), ``{out}`` (the
 results store), ``{report}`` (the report folder), ``{raw}`` / ``{clean}`` (pseudonymise's input and
@@ -30,11 +32,11 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import pytest
 from builders import MINIMAL_CONFIG, write_folder
 
 from ij_eval.publication import INTERNAL_FILES
@@ -110,9 +112,8 @@ class Hostile:
     prior_store: bool = False  # build a results store at {out} first (it must survive a failure)
     check: Callable[[Workspace, Outcome], None] | None = None  # further assertions
     env: tuple[tuple[str, str], ...] = ()  # environment variables for the commands
-    # Changes to the code under test for the judged step only (e.g. a strand that raises), made with
-    # pytest's monkeypatch, so they are undone after the case: patch(monkeypatch, workspace).
-    patch: Callable[[pytest.MonkeyPatch, Workspace], None] | None = None
+    during: Callable[[Workspace], AbstractContextManager[object]] | None = None  # active around the last step
+    # only (a fault the machine would cause, injected: a full disk, a read-only file system)
 
 
 @dataclass(frozen=True)

@@ -62,38 +62,6 @@ function Div(div)
   return nil
 end
 
--- Raw HTML anchors (`<a id="x"></a>`, as in the data dictionary) keep working in the PDF: Typst
--- drops raw HTML, so each id becomes an invisible labelled element there.
-local function typst_anchors(raw)
-  if not FORMAT:match("typst") or raw.format ~= "html" then
-    return nil
-  end
-  local labels = {}
-  for id in raw.text:gmatch('%f[%w]id="([^"]+)"') do
-    table.insert(labels, '#metadata("anchor") <' .. id .. '>')
-  end
-  for id in raw.text:gmatch('%f[%w]name="([^"]+)"') do
-    table.insert(labels, '#metadata("anchor") <' .. id .. '>')
-  end
-  return labels
-end
-
-function RawInline(raw)
-  local labels = typst_anchors(raw)
-  if labels then
-    return pandoc.RawInline("typst", table.concat(labels, " "))
-  end
-  return nil
-end
-
-function RawBlock(raw)
-  local labels = typst_anchors(raw)
-  if labels then
-    return pandoc.RawBlock("typst", table.concat(labels, "\n"))
-  end
-  return nil
-end
-
 -- Column widths for Typst. Typst's automatic column widths squeeze a long text column when other
 -- columns hold long words or code. A table too wide for the line therefore gets relative widths:
 -- each column wants about one and a half times its average cell, but never less than its longest
@@ -175,9 +143,59 @@ local function column_widths(tbl)
   return width, all
 end
 
+-- HTML: a cell's alignment is a class (align-left, -right, -center), not pandoc's style attribute,
+-- so the page needs no inline style under its Content-Security-Policy; column widths are left to the
+-- browser.
+local ALIGN = { AlignLeft = "left", AlignRight = "right", AlignCenter = "center" }
+
+local function aligned_rows(rows, columns)
+  local out = pandoc.List()
+  for _, row in ipairs(rows) do
+    local cells, c = pandoc.List(), 1
+    for _, cell in ipairs(row.cells) do
+      local align = ALIGN[tostring(cell.alignment)] or columns[c]
+      cell.alignment = pandoc.AlignDefault
+      if align then
+        local attr = cell.attr
+        attr.classes:insert("align-" .. align)
+        cell.attr = attr
+      end
+      cells:insert(cell)
+      c = c + (cell.col_span or 1)
+    end
+    row.cells = cells
+    out:insert(row)
+  end
+  return out
+end
+
+local function align_by_class(tbl)
+  local columns, specs = {}, pandoc.List()
+  for c, spec in ipairs(tbl.colspecs) do
+    columns[c] = ALIGN[tostring(spec[1])]
+    specs:insert({ pandoc.AlignDefault, pandoc.ColWidthDefault })
+  end
+  tbl.colspecs = specs
+  local head = tbl.head
+  head.rows = aligned_rows(head.rows, columns)
+  tbl.head = head
+  local bodies = pandoc.List()
+  for _, body in ipairs(tbl.bodies) do
+    body.head = aligned_rows(body.head, columns)
+    body.body = aligned_rows(body.body, columns)
+    bodies:insert(body)
+  end
+  tbl.bodies = bodies
+  local foot = tbl.foot
+  foot.rows = aligned_rows(foot.rows, columns)
+  tbl.foot = foot
+  return tbl
+end
+
 -- HTML: every table sits in a scrollable, keyboard-focusable region, so a wide table scrolls
 -- instead of overflowing the column.
 local function html_table(tbl)
+  tbl = align_by_class(tbl)
   local label = pandoc.utils.stringify(tbl.caption.long)
   if label == "" then
     label = "Table"
@@ -203,10 +221,50 @@ end
 
 -- A link to a relative file (e.g. `templates/referrals.csv` in the data dictionary) cannot work in a
 -- self-contained report, which travels without the files around it: keep its text, drop the link.
+-- So does a link to anything but a place in the page, a web page or an email address (javascript:,
+-- data:, file: ...).
 function Link(link)
   local target = link.target
-  if target:sub(1, 1) == "#" or target:match("^%a[%w+.-]*:") then
+  if target:sub(1, 1) == "#" or target:match("^[Hh][Tt][Tt][Pp][Ss]?://") or target:match("^[Mm][Aa][Ii][Ll][Tt][Oo]:") then
     return nil
   end
   return link.content
 end
+
+-- An image is one of the store's figures (figures/<name>), or it is dropped for its description:
+-- an image of any other file would be read into the page (HTML embeds it) or the PDF.
+function Image(image)
+  if image.src:match("^figures/[%w_.-]+$") and not image.src:match("%.%.") then
+    return nil
+  end
+  return image.caption
+end
+
+-- Typst: every piece of text is written escaped (a backslash before each ASCII punctuation mark),
+-- so no text becomes Typst markup or code (# $ * _ ` < > @ [ ] = - + / ~ and // comments), nor a
+-- dash, ellipsis or smart quote it did not have. Pandoc's own escaping misses some of these (a
+-- "- " or "= " at the start of a list item or table cell). A hyphen before a digit is left as it
+-- is: it is no markup, and Typst sets it as a minus sign (-0.05). Run last, after the filters above
+-- have read the text (stringify ignores raw text).
+local function typst_escape(text)
+  return (text:gsub("()(%p)", function(at, mark)
+    if mark == "-" and text:sub(at + 1, at + 1):match("%d") then
+      return mark
+    end
+    return "\\" .. mark
+  end))
+end
+
+local typst_text = {
+  Str = function(str)
+    if FORMAT:match("typst") then
+      return pandoc.RawInline("typst", typst_escape(str.text))
+    end
+    return nil
+  end,
+}
+
+return {
+  { Div = Div, Table = Table, Link = Link, Image = Image },
+  typst_text,
+}

@@ -1,4 +1,8 @@
-"""Helpers the chapters share: store tables as Markdown tables, strand-not-run sentences."""
+"""Helpers the chapters share: store tables as Markdown tables, strand-not-run sentences.
+
+``TEXT`` and ``LABEL`` show a text value from the store as literal Markdown (escaped); the number
+formatters write the report's own number formats.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 import polars as pl
 
 from ij_eval.report import numbers as fmt
+from ij_eval.report.escape import md_text
 from ij_eval.report.markdown import banner, heading, join, table
 from ij_eval.report.store import ResultsStore
 
@@ -19,8 +24,8 @@ RATIO: Formatter = lambda v: fmt.ratio(v)  # noqa: E731
 NUMBER1: Formatter = lambda v: fmt.number(v, 1)  # noqa: E731
 NUMBER3: Formatter = lambda v: fmt.number(v, 3)  # noqa: E731
 P_VALUE: Formatter = lambda v: "" if v is None else fmt.p_value(v).removeprefix("p = ").removeprefix("p ")  # noqa: E731
-TEXT: Formatter = lambda v: "" if v is None else str(v)  # noqa: E731
-LABEL: Formatter = lambda v: "" if v is None else str(v).replace("_", " ")  # a code as words: voluntary_abc  # noqa: E731
+TEXT: Formatter = lambda v: md_text(v)  # noqa: E731
+LABEL: Formatter = lambda v: md_text("" if v is None else str(v).replace("_", " "))  # a code as words: voluntary_abc  # noqa: E731
 
 
 def upper_first(text: str) -> str:
@@ -35,7 +40,7 @@ def opening(store: ResultsStore, title: str, slug: str) -> str:
 
 def not_run(store: ResultsStore, strand: str, what: str) -> str:
     """The one sentence a chapter shows when its strand did not run."""
-    return f"The {what} analysis did not run for this report: {store.not_run_reason(strand)}.\n"
+    return f"The {what} analysis did not run for this report: {md_text(store.not_run_reason(strand))}.\n"
 
 
 def frame_table(frame: pl.DataFrame, columns: Mapping[str, tuple[str, Formatter]], *, label: str, caption: str,
@@ -61,5 +66,6 @@ def frame_table(frame: pl.DataFrame, columns: Mapping[str, tuple[str, Formatter]
 
 
 def notes_list(store: ResultsStore, strand: str, skip: Sequence[str] = ("Synthetic data",)) -> str:
+    """A strand's notes (text) as a Markdown bullet list."""
     notes = [n for n in store.notes(strand) if not n.startswith(tuple(skip))]
-    return "\n".join(f"- {n}" for n in notes) + "\n" if notes else ""
+    return "\n".join(f"- {md_text(n)}" for n in notes) + "\n" if notes else ""

@@ -9,6 +9,7 @@ import polars as pl
 from ij_eval.dictionary import DICTIONARY_FILE
 from ij_eval.report import numbers as fmt
 from ij_eval.report.chapters._common import COUNT, NUMBER3, P_VALUE, RATIO, TEXT, frame_table, opening
+from ij_eval.report.escape import md_text
 from ij_eval.report.markdown import join, table, tbl_ref
 from ij_eval.report.store import ResultsStore
 
@@ -118,12 +119,13 @@ def manifest(store: ResultsStore) -> str:
         return join(opening(store, "Appendix: run manifest", "manifest"), "This results store has no manifest.\n")
     threshold = store.results.get("disclosure", {}).get("threshold", 1)
     # Rows read only: rows used and excluded could give away a hidden count in the exclusions appendix.
-    rows = [[name, i.get("file", ""), i.get("sha256", "")[:16], fmt.count(i.get("rows_read"), threshold)]
-            for name, i in sorted(m.get("inputs", {}).items())]
+    rows = [[md_text(name), md_text(i.get("file", "")), md_text(str(i.get("sha256", ""))[:16]),
+             fmt.count(i.get("rows_read"), threshold)] for name, i in sorted(m.get("inputs", {}).items())]
     return join(
         opening(store, "Appendix: run manifest", "manifest"),
-        f"Built by ij-eval {m.get('ij_eval_version', '')} (Python {m.get('python', '')}, polars {m.get('polars', '')}) "
-        f"with random seed {m.get('seed', '')}. {tbl_ref('manifest')} identifies each input file by the start of "
+        f"Built by ij-eval {md_text(m.get('ij_eval_version', ''))} (Python {md_text(m.get('python', ''))}, polars "
+        f"{md_text(m.get('polars', ''))}) with random seed {md_text(m.get('seed', ''))}. {tbl_ref('manifest')} "
+        "identifies each input file by the start of "
         "its SHA-256 fingerprint, so the results can be traced to the exact data.\n",
         table(rows, ["Table", "File", "SHA-256 (first 16)", "Rows read"], label="manifest",
               caption="Inputs of this run", align="lllr"),

@@ -17,6 +17,7 @@ from ij_eval.report.chapters._common import (
     opening,
     upper_first,
 )
+from ij_eval.report.escape import md_text
 from ij_eval.report.findings import Finding
 from ij_eval.report.markdown import fig_ref, figure, join, tbl_ref
 from ij_eval.report.store import ResultsStore
@@ -53,7 +54,7 @@ COMPLETED_WORDS = "of referrals old enough to have a final outcome completed"
 def finding(store: ResultsStore) -> Finding:
     """The answer to 'Was it delivered as designed?' from the implementation headlines."""
     if not store.ran(STRAND):
-        reason = store.not_run_reason(STRAND)
+        reason = md_text(store.not_run_reason(STRAND))
         return Finding(STRAND, QUESTION, False,
                        f"Not answered by this run: the implementation analysis did not run ({reason}).",
                        "No evidence from this evaluation.", "Supply the referrals table and re-run the evaluation.")

@@ -13,7 +13,6 @@ import polars as pl
 from ij_eval.report import numbers as fmt
 from ij_eval.report.chapters._common import (
     COUNT,
-    LABEL,
     PERCENT,
     TEXT,
     Formatter,
@@ -23,6 +22,7 @@ from ij_eval.report.chapters._common import (
     opening,
     upper_first,
 )
+from ij_eval.report.escape import md_text
 from ij_eval.report.findings import STRENGTH_WORDS, Finding
 from ij_eval.report.markdown import bullets, callout, fig_ref, figure, join, table, tbl_ref
 from ij_eval.report.store import ResultsStore
@@ -34,6 +34,7 @@ NUMBER0: Formatter = lambda v: fmt.number(float(v))  # noqa: E731
 NUMBER4: Formatter = lambda v: fmt.number(float(v), 4)  # noqa: E731
 BREAKDOWNS = {"total": "Total", "category": "By category", "funder": "By funder", "cash_in_kind": "Cash or in kind",
               "year": "By year", "per_unit": "Per unit", "optimism_bias": "Optimism bias"}
+CODED_BREAKDOWNS = ("category", "cash_in_kind", "total", "optimism_bias")  # items that are codes, not names
 GRADES = {
     "VERIFIED": "checked against the original published source.",
     "SECONDHAND": "a published figure taken from a source that quotes it, not yet checked against the original.",
@@ -95,6 +96,16 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+def _words(code: object) -> str:
+    """A code as words: 'shop_theft' -> 'shop theft'."""
+    return "" if code is None else str(code).replace("_", " ")
+
+
+def _named(row: dict) -> str:
+    """A benefit's or parameter's label (text from the store) as Markdown inside a sentence."""
+    return md_text(_lower_first(row["label"] or ""))
+
+
 def _price_year(store: ResultsStore) -> str | None:
     year = store.config.get("value_for_money", {}).get("price_year")
     if year:
@@ -154,7 +165,7 @@ def _understated(store: ResultsStore) -> str:
     missing = _unvalued(store)
     if not missing:
         return ""
-    names = ", ".join(_lower_first(b["label"]) for b in missing)
+    names = ", ".join(_named(b) for b in missing)
     return f" Some benefits were not valued ({names}), so the benefits are understated."
 
 
@@ -212,8 +223,7 @@ def _next_step(store: ResultsStore) -> str:
         steps.append("replace the illustrative assumptions with local figures")
     missing = _unvalued(store, ("not valued",))
     if missing:
-        steps.append("supply what the benefits not valued need (" + ", ".join(_lower_first(b["label"])
-                                                                             for b in missing) + ")")
+        steps.append("supply what the benefits not valued need (" + ", ".join(_named(b) for b in missing) + ")")
     steps.append("re-run the appraisal as the reoffending and ASB estimates firm up")
     return upper_first("; ".join(steps)) + "."
 
@@ -221,7 +231,7 @@ def _next_step(store: ResultsStore) -> str:
 def finding(store: ResultsStore) -> Finding:
     """The answer to 'Is it value for money?' from the value-for-money headlines."""
     if not store.ran(STRAND):
-        reason = store.not_run_reason(STRAND)
+        reason = md_text(store.not_run_reason(STRAND))
         return Finding(STRAND, QUESTION, False,
                        f"Not answered by this run: the value-for-money analysis did not run ({reason}).",
                        "No evidence from this evaluation.", "Supply the costs table and re-run the evaluation.")
@@ -230,7 +240,7 @@ def finding(store: ResultsStore) -> Finding:
         why = next(iter(store.notes(STRAND)), "the scheme's costs and benefits could not be valued").rstrip(".")
         return Finding(STRAND, QUESTION, False,
                        f"Not answered by this run: the value-for-money analysis ran but could not appraise the scheme "
-                       f"({_md(_lower_first(why))}).", "No evidence from this evaluation.",
+                       f"({md_text(_lower_first(why))}).", "No evidence from this evaluation.",
                        "Supply the costs the appraisal needs and re-run the evaluation.")
     words, kind = _bcr_words(bcr), verdict(bcr)
     p = fmt.percent(chance["estimate"]) if chance else None
@@ -286,7 +296,7 @@ def _show(value: float | None, unit: str | None) -> str:
         return f"{fmt.number(value, 2 if unit == 'reoffences' else 1)} {unit}"
     if unit == "incidents":
         return f"{fmt.number(value)} {unit}"
-    return f"{fmt.number(value, 2)} {unit}".strip()
+    return f"{fmt.number(value, 2)} {md_text(unit)}".strip()
 
 
 WORD_UNITS = ("hours", "reoffences", "incidents", "proportion points")  # written after the number
@@ -323,7 +333,7 @@ def _opening_text(store: ResultsStore) -> str:
     text = ("This chapter asks whether Immediate Justice is value for money, in a cost-benefit appraisal following HM "
             "Treasury's Green Book: the scheme's costs and the benefits that can be given a money value are set "
             "side by side.")
-    prices = f"at {price_year} prices" if price_year else "in real terms"
+    prices = f"at {md_text(price_year)} prices" if price_year else "in real terms"
     if rate is not None:
         stpr = " (the Green Book's social time preference rate)" if abs(rate - 0.035) < 1e-9 else ""
         when = f", the 12 months from {fmt.date(base)}" if base else ""
@@ -340,7 +350,7 @@ def _totals_text(store: ResultsStore) -> str:
             f"{MONEY(costs['estimate'])}.")
     missing = _unvalued(store)
     if missing:
-        reasons = "; ".join(f"{_lower_first(b['label'])} ({_note(b)})" for b in missing)
+        reasons = "; ".join(f"{_named(b)} ({_note(b)})" for b in missing)
         text += f" Not valued: {reasons}. The benefits, and so the ratio, are understated by whatever these are worth."
     else:
         text += (" Benefits the model does not cover at all, such as victims' satisfaction or public confidence, are "
@@ -354,14 +364,10 @@ def _year_words(frame: pl.DataFrame, column: str) -> pl.DataFrame:
         lambda text: re.sub(r"\d{4}-\d{2}-\d{2}", lambda m: fmt.date(m.group(0)), text), return_dtype=pl.String))
 
 
-def _md(text: str) -> str:
-    """Strand text as literal Markdown: '[value_for_money] benefits' is not a reference link."""
-    return text.replace("[", "\\[").replace("]", "\\]")
-
-
 def _note(benefit: dict) -> str:
+    """Why a benefit was not valued (text from the store) as Markdown: '[value_for_money] benefits' stays text."""
     note = (benefit.get("note") or benefit["status"]).strip().rstrip(".")
-    return _md(note.removeprefix("not valued: "))
+    return md_text(note.removeprefix("not valued: "))
 
 
 def _costs(store: ResultsStore) -> list[str]:
@@ -373,7 +379,7 @@ def _costs(store: ResultsStore) -> list[str]:
         lead.append(f"The scheme cost {MONEY(total['estimate'])} as recorded, cash and in kind.")
     if store.has_table("vfm_costs"):
         lead.append(f"{tbl_ref('vfm-costs')} breaks this down by category, funder, cash or in kind and year, in "
-                    f"{price_year} prices and, by year, as present values.")
+                    f"{md_text(price_year)} prices and, by year, as present values.")
     if pv is not None:
         lead.append(f"The present value of the costs is {MONEY(pv['estimate'])}.")
     bias = _parameters(store).get("optimism_bias")
@@ -394,7 +400,7 @@ def _costs(store: ResultsStore) -> list[str]:
     if per:
         shown = [f"{MONEY(store.headline(STRAND, key)['estimate'])} {words}" for key, words in per]
         text = "That is " + (", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0])
-        text += f", at {price_year} prices and before discounting"
+        text += f", at {md_text(price_year)} prices and before discounting"
         if store.has_table("vfm_cost_per_unit"):
             text += f" ({tbl_ref('vfm-cost-per-unit')})"
         out.append(text + ". These are average costs: the whole cost of the scheme divided by what it delivered.\n")
@@ -414,11 +420,13 @@ def _costs_table(store: ResultsStore, price_year: str) -> str:
     for rec in frame.iter_rows(named=True):
         group = rec["breakdown"]
         rec["breakdown"] = "" if group == previous else BREAKDOWNS.get(group, group.replace("_", " "))
+        if group in CODED_BREAKDOWNS and rec["item"] is not None:  # a code as words; a funder's name as written
+            rec["item"] = rec["item"].replace("_", " ")
         previous = group
         shown.append(rec)
     return frame_table(
         pl.DataFrame(shown, schema=frame.schema),
-        {"breakdown": ("Breakdown", TEXT), "item": ("Item", LABEL), "cash_gbp": ("As recorded", MONEY),
+        {"breakdown": ("Breakdown", TEXT), "item": ("Item", TEXT), "cash_gbp": ("As recorded", MONEY),
          "real_gbp": (f"At {price_year} prices", MONEY), "present_value_gbp": ("Present value", MONEY),
          "share": ("Share", PERCENT)},
         label="vfm-costs", caption=f"Costs by category, funder, cash or in kind and year ({price_year} prices; "
@@ -426,7 +434,7 @@ def _costs_table(store: ResultsStore, price_year: str) -> str:
 
 
 def _how_valued(store: ResultsStore, benefit: dict, params: dict[str, dict]) -> str:
-    key, label = benefit["benefit"], f"**{benefit['label']}.**"
+    key, label = benefit["benefit"], f"**{md_text(benefit['label'])}.**"
     if benefit["status"] != "valued":
         return f"{label} Not valued: {_note(benefit)}."
     p = params.get
@@ -532,17 +540,17 @@ def _tornado_text(store: ResultsStore, npv: float) -> str:
     if sens.is_empty():
         return ""
     rows = list(sens.iter_rows(named=True))
-    top = [f"the {_lower_first(r['label'])} ({_range(r, r.get('unit'))}: a net present value from "
+    top = [f"the {_named(r)} ({_range(r, r.get('unit'))}: a net present value from "
            f"{MONEY(r['npv_low'])} to {MONEY(r['npv_high'])})" for r in rows[:3]]
     listed = ", ".join(top[:-1]) + (" and " if len(top) > 1 else "") + top[-1]
     where = fig_ref("vfm_tornado") if store.figure("vfm_tornado") else "A one-way sensitivity analysis"
     text = (f"{where} moves one input at a time across its range, keeping the rest at their central values. The "
             f"answer moves most with {listed}.")
     if npv >= 0:
-        flips = [_lower_first(r["label"]) for r in rows if min(r["npv_low"], r["npv_high"]) < 0]
+        flips = [_named(r) for r in rows if min(r["npv_low"], r["npv_high"]) < 0]
         turn = "negative"
     else:
-        flips = [_lower_first(r["label"]) for r in rows if max(r["npv_low"], r["npv_high"]) > 0]
+        flips = [_named(r) for r in rows if max(r["npv_low"], r["npv_high"]) > 0]
         turn = "positive"
     if flips:
         names = [f"the {name}" for name in flips]
@@ -601,8 +609,9 @@ def _break_even(store: ResultsStore) -> list[str]:
 
 
 def _source_list(rows: list[tuple[str, str]]) -> str:
-    """'- **Name:** source.' for each row, the sources as written (they can be long)."""
-    return bullets([f"**{name}:** {_md(source.strip().rstrip('.'))}." for name, source in rows if source])
+    """'- **Name:** source.' for each (name, source) row of text, the sources as written (they can be long)."""
+    return bullets([f"**{md_text(name)}:** {md_text(source.strip().rstrip('.'))}." for name, source in rows
+                    if source])
 
 
 def _parameters_section(store: ResultsStore) -> list[str]:
@@ -610,13 +619,14 @@ def _parameters_section(store: ResultsStore) -> list[str]:
         return []
     price_year = _price_year(store) or "real"
     params = list(_parameters(store).values())
-    rows = [[upper_first(p["label"] or p["parameter"]), _show(p["value"], p["unit"]), _range(p, with_unit=False),
-             p["distribution"] or "", p["grade"] or "", p["native_price_year"] or "–"] for p in params]
+    rows = [[md_text(upper_first(p["label"] or p["parameter"])), _show(p["value"], p["unit"]),
+             _range(p, with_unit=False), md_text(p["distribution"]), md_text(p["grade"]),
+             md_text(p["native_price_year"] or "–")] for p in params]
     out = ["## The assumptions and their sources {#sec-vfm-parameters}\n",
            f"{tbl_ref('vfm-parameters')} lists every input to the appraisal: its central value and range (money in "
-           f"{price_year} prices), the distribution its draws follow in the simulation, a grade for how far its "
-           "source has been checked and the price year of the source; money from an earlier year is uprated with HM "
-           "Treasury's GDP deflators. The sources follow the table. The grades:\n",
+           f"{md_text(price_year)} prices), the distribution its draws follow in the simulation, a grade for how far "
+           "its source has been checked and the price year of the source; money from an earlier year is uprated with "
+           "HM Treasury's GDP deflators. The sources follow the table. The grades:\n",
            bullets([f"**{grade}:** {words}" for grade, words in GRADES.items()]),
            table(rows, ["Parameter", "Value", "Range", "Draws", "Grade", "Source prices"],
                  label="vfm-parameters", caption=f"Parameters of the appraisal ({price_year} prices)",
@@ -625,8 +635,8 @@ def _parameters_section(store: ResultsStore) -> list[str]:
            _source_list([(upper_first(p["label"] or p["parameter"]), p["source"] or "") for p in params])]
     if store.has_table("vfm_unit_costs"):
         costs = list(store.table("vfm_unit_costs").iter_rows(named=True))
-        units = [[upper_first(LABEL(r["offence_type"])), MONEY(r["value"]), _range({**r, "unit": "£"}),
-                  r["grade"] or "", r["native_price_year"] or "–"] for r in costs]
+        units = [[md_text(upper_first(_words(r["offence_type"]))), MONEY(r["value"]), _range({**r, "unit": "£"}),
+                  md_text(r["grade"]), md_text(r["native_price_year"] or "–")] for r in costs]
         out += [f"{tbl_ref('vfm-unit-costs')} gives the unit cost of crime for each offence type, from which the "
                 "cost of a reoffence is weighted by the offences of the comparison cohort. Offences the Home Office "
                 "does not cost (crimes against society) count as nothing, which errs low.\n",
@@ -634,7 +644,7 @@ def _parameters_section(store: ResultsStore) -> list[str]:
                       label="vfm-unit-costs", caption=f"Unit costs of crime by offence type ({price_year} prices)",
                       align="lrrll"),
                 "Sources of the unit costs:\n",
-                _source_list([(upper_first(LABEL(r["offence_type"])), r["source"] or "") for r in costs])]
+                _source_list([(upper_first(_words(r["offence_type"])), r["source"] or "") for r in costs])]
     return out
 
 
@@ -645,7 +655,7 @@ def value_for_money(store: ResultsStore) -> str:
         return join(*parts, not_run(store, STRAND, "value-for-money"))
     found = finding(store)
     if not found.answered:
-        return join(*parts, found.answer + "\n", _md(notes_list(store, STRAND)))
+        return join(*parts, found.answer + "\n", notes_list(store, STRAND))
     parts += [_opening_text(store), found.answer + "\n",
               callout("important", f"**An appraisal of the measured effects.** {found.evidence} If the effects are "
                                    "overstated, so are the benefits.")]
@@ -654,7 +664,7 @@ def value_for_money(store: ResultsStore) -> str:
     parts += _benefits_section(store)
     parts += _uncertainty(store)
     parts += _parameters_section(store)
-    notes = _md(notes_list(store, STRAND, skip=("Synthetic data", "Money is in pounds")))  # the opening says it
+    notes = notes_list(store, STRAND, skip=("Synthetic data", "Money is in pounds"))  # the opening says it
     if notes:
         parts += ["## Notes from the analysis {#sec-vfm-notes}\n", notes]
     return join(*parts)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ij_eval.report import numbers as fmt
 from ij_eval.report.chapters._common import COUNT, TEXT, frame_table, opening, upper_first
+from ij_eval.report.escape import md_text
 from ij_eval.report.findings import SMS_GLOSS, SMS_LEVELS, findings
 from ij_eval.report.markdown import bullets, callout, fig_ref, figure, join, table, tbl_ref
 from ij_eval.report.store import ResultsStore
 
 
 def title_fields(store: ResultsStore) -> dict[str, str]:
-    """Title-page fields, all from the store."""
+    """Title-page fields, all from the store, as plain text (each renderer escapes them for its format)."""
     data = store.results.get("data", {})
     return {"title": f"{store.scheme.get('name') or 'Immediate Justice'}: an independent evaluation",
             "subtitle": "Independent evaluation",
@@ -25,8 +26,8 @@ def _scope(store: ResultsStore) -> str:
     ij = store.headline("overview", "ij_referrals")
     people = store.headline("overview", "ij_people")
     data = store.results.get("data", {})
-    text = (f"This is an independent evaluation of {scheme.get('name') or 'Immediate Justice'}"
-            f"{' in ' + scheme['force'] if scheme.get('force') else ''}, which started in "
+    text = (f"This is an independent evaluation of {md_text(scheme.get('name') or 'Immediate Justice')}"
+            f"{' in ' + md_text(scheme['force']) if scheme.get('force') else ''}, which started in "
             f"{fmt.month(scheme.get('start'))}. It covers referrals from {fmt.date(data.get('period_start'))} to "
             f"{fmt.date(data.get('period_end'))}")
     if ij is not None and people is not None:
@@ -58,10 +59,10 @@ def executive_summary(store: ResultsStore) -> str:
 def scheme(store: ResultsStore) -> str:
     s = store.scheme
     parts = [opening(store, "The scheme and its logic model", "scheme"),
-             f"{s.get('name') or 'Immediate Justice'} gives people caught committing low-level anti-social "
+             f"{md_text(s.get('name') or 'Immediate Justice')} gives people caught committing low-level anti-social "
              "behaviour (ASB) swift, visible reparative work in the community, usually starting within 48 hours "
              "of the police decision, alongside an out-of-court disposal. The scheme "
-             f"{'in ' + s['force'] + ' ' if s.get('force') else ''}started in {fmt.month(s.get('start'))}.\n"]
+             f"{'in ' + md_text(s['force']) + ' ' if s.get('force') else ''}started in {fmt.month(s.get('start'))}.\n"]
     if store.figure("overview_logic_model"):
         parts += [f"The logic model ({fig_ref('overview_logic_model')}) sets out how the scheme is meant to work: "
                   "the inputs that fund and staff it, what it does, what it produces and the outcomes it aims "
@@ -154,7 +155,7 @@ def data_methods(store: ResultsStore) -> str:
     rules = disclosure.get("rules") or ([disclosure["rule"]] if disclosure.get("rule") else [])
     if rules:
         parts += [f"Everything published passes statistical disclosure control (threshold "
-                  f"{fmt.count(disclosure.get('threshold'))}):\n", bullets(rules)]
+                  f"{fmt.count(disclosure.get('threshold'))}):\n", bullets([md_text(r) for r in rules])]
     else:
         parts.append("The results store does not record its disclosure-control rule; re-run the evaluation with "
                      "this version of ij-eval before publishing.\n")

@@ -18,6 +18,7 @@ from ij_eval.report.chapters._common import (
     opening,
     upper_first,
 )
+from ij_eval.report.escape import md_text
 from ij_eval.report.findings import displacement as displacement_finding
 from ij_eval.report.findings import hotspots as hotspots_finding
 from ij_eval.report.findings import reoffending as reoffending_finding
@@ -31,9 +32,9 @@ CONTRAST = {"descriptive": "descriptive", "causal if no unmeasured confounding":
 
 
 def _sentence(text: str) -> str:
-    """A caveat fragment as a sentence: first letter up, full stop at the end."""
+    """A caveat fragment (text) as a Markdown sentence: first letter up, full stop at the end."""
     text = text.strip()
-    return upper_first(text) + ("" if text.endswith(".") else ".")
+    return md_text(upper_first(text) + ("" if text.endswith(".") else "."))
 
 
 def _label_groups(frame: pl.DataFrame, column: str = "group") -> pl.DataFrame:
@@ -59,10 +60,10 @@ def reoffending(store: ResultsStore) -> str:
     if store.has_table("reoffending_rates"):
         rates = store.table("reoffending_rates").filter((pl.col("measure") == measure) & (pl.col("age_group") == "all"))
         parts += ["## Reoffending rates {#sec-reoffending-rates}\n",
-                  f"{tbl_ref('reoffending-rates')} gives the share of each group with a {measure} reoffence within "
-                  "the fixed window, for people whose window had closed by the extract date. Comparisons between "
-                  "IJ groups (completed, refused) and with the comparison cohort in this table are descriptive: "
-                  "the groups differ in who they are.\n",
+                  f"{tbl_ref('reoffending-rates')} gives the share of each group with a {md_text(measure)} reoffence "
+                  "within the fixed window, for people whose window had closed by the extract date. Comparisons "
+                  "between IJ groups (completed, refused) and with the comparison cohort in this table are "
+                  "descriptive: the groups differ in who they are.\n",
                   frame_table(_label_groups(rates),
                               {"group": ("Group", TEXT), "n": ("People", COUNT), "reoffenders": ("Reoffended", COUNT),
                                "rate": ("Rate", PERCENT), "ci_lower": ("95% CI from", PERCENT),
@@ -95,7 +96,8 @@ def reoffending(store: ResultsStore) -> str:
                   "is usually taken as balanced).\n", figure(store, "reoffending_love_plot")]
     evalue = store.headline("reoffending", "e_value")
     if evalue is not None:
-        parts += ["## Sensitivity to what was not measured {#sec-reoffending-evalue}\n", evalue["caveat"] + "\n"]
+        parts += ["## Sensitivity to what was not measured {#sec-reoffending-evalue}\n",
+                  md_text(evalue["caveat"]) + "\n"]
     rmst = store.headline("reoffending", "rmst_difference_days")
     if rmst is not None and rmst["estimate"] is not None:
         parts.append(f"Over the first year, people referred spent on average {fmt.number(rmst['estimate'])} more days "
@@ -103,7 +105,7 @@ def reoffending(store: ResultsStore) -> str:
                      f"and {fmt.number(rmst['ci_upper'])} days; restricted mean survival time, descriptive).\n")
     mdd = store.headline("reoffending", "minimum_detectable_difference")
     if mdd is not None:
-        parts += ["## What this evaluation could detect {#sec-reoffending-power}\n", mdd["caveat"] + "\n"]
+        parts += ["## What this evaluation could detect {#sec-reoffending-power}\n", md_text(mdd["caveat"]) + "\n"]
     if store.has_table("reoffending_first_time_entrants"):
         fte = store.table("reoffending_first_time_entrants").filter(pl.col("age_group") == "all")
         parts += ["## First-time entrants {#sec-reoffending-fte}\n",
@@ -146,7 +148,7 @@ def hotspots(store: ResultsStore) -> str:
               figure(store, "hotspots_event_study")]
     pre = store.headline("hotspots", "pretrend_hotspot")
     if pre is not None and pre["caveat"]:
-        parts.append(f"Pre-trend check: {pre['caveat']}.\n")
+        parts.append(f"Pre-trend check: {md_text(pre['caveat'])}.\n")
     if store.has_table("hotspots_did"):
         parts.append(frame_table(
             store.table("hotspots_did"),
@@ -162,7 +164,7 @@ def hotspots(store: ResultsStore) -> str:
     wdq = store.headline("hotspots", "wdq_total")
     if wdq is not None and wdq["caveat"]:
         parts.append(f"Weighted displacement quotient for all hotspots together: {fmt.ratio(wdq['estimate'])}. "
-                     f"{wdq['caveat']}\n")
+                     f"{md_text(wdq['caveat'])}\n")
     parts.append(figure(store, "hotspots_displacement"))
     if store.has_table("hotspots_displacement"):
         parts.append(frame_table(
@@ -176,7 +178,7 @@ def hotspots(store: ResultsStore) -> str:
         placebo = store.table("hotspots_robustness_placebo").filter(pl.col("headline"))
         if placebo.height:
             p = placebo.row(0, named=True)
-            parts.append(f"A placebo start ({p['check']}) gives a rate ratio of {fmt.ratio(p['rate_ratio'])} "
+            parts.append(f"A placebo start ({md_text(p['check'])}) gives a rate ratio of {fmt.ratio(p['rate_ratio'])} "
                          f"(between {fmt.ratio(p['rr_ci_lower'])} and {fmt.ratio(p['rr_ci_upper'])}); an effect "
                          "before the scheme began would point to a difference the design does not remove.\n")
     if store.has_table("hotspots_robustness_leave_one_out"):

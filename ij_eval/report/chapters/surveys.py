@@ -17,6 +17,7 @@ from ij_eval.report.chapters._common import (
     opening,
     upper_first,
 )
+from ij_eval.report.escape import md_text
 from ij_eval.report.findings import Finding
 from ij_eval.report.markdown import callout, fig_ref, figure, join, tbl_ref
 from ij_eval.report.store import ResultsStore
@@ -57,8 +58,9 @@ def _item_sentence(h: dict, item: str) -> str:
     """'97% had a better understanding ... (between 96% and 98%; 632 answered)'."""
     base = f"{fmt.count(h['n'])} answered"
     between = _between(h)
-    return f"{fmt.percent(h['estimate'])} {PHRASES.get(item, item.replace('_', ' '))} ({between}; {base})" \
-        if between else f"{fmt.percent(h['estimate'])} {PHRASES.get(item, item.replace('_', ' '))} ({base})"
+    phrase = PHRASES.get(item) or md_text(item.replace("_", " "))
+    return f"{fmt.percent(h['estimate'])} {phrase} ({between}; {base})" if between else \
+        f"{fmt.percent(h['estimate'])} {phrase} ({base})"
 
 
 def _survey_answer(store: ResultsStore, survey: str) -> str:
@@ -101,7 +103,7 @@ def _community_answer(store: ResultsStore) -> str:
 def finding(store: ResultsStore) -> Finding:
     """The plain-English answer to 'What do participants and victims say?' from the experience headlines."""
     if not store.ran(STRAND):
-        reason = store.not_run_reason(STRAND)
+        reason = md_text(store.not_run_reason(STRAND))
         return Finding(STRAND, QUESTION, False,
                        f"Not answered by this run: the experience analysis did not run ({reason}).",
                        "No evidence from this evaluation.", "Supply the survey data and re-run the evaluation.")
@@ -194,12 +196,12 @@ def _quotes(store: ResultsStore) -> list[str]:
            "identify anyone; others are left out, not edited.\n"]
     if store.has_table("survey_quote_screening"):
         for row in store.table("survey_quote_screening").iter_rows(named=True):
-            out.append(f"{row['survey'].capitalize()} survey: {fmt.count(row['comments'])} comments, "
+            out.append(f"{md_text(str(row['survey']).capitalize())} survey: {fmt.count(row['comments'])} comments, "
                        f"{fmt.count(row['without_consent'])} without consent to quote, {fmt.count(row['withheld'])} "
                        "withheld because they might identify someone.\n")
     for survey in ("participant", "victim"):
         for text in quotes.filter(pl.col("survey") == survey)["quote"].head(4).to_list():
-            out.append(f"> {text}\n>\n> — {survey}\n")
+            out.append(f"> {md_text(text)}\n>\n> — {survey}\n")
     return out
 
 
@@ -218,7 +220,7 @@ def experience(store: ResultsStore) -> str:
         if _shown(rate):
             parts.append(f"{fmt.percent(rate['estimate'])} of the {fmt.count(rate['n'])} people who completed "
                          f"Immediate Justice answered the exit survey ({_between(rate)}). "
-                         f"{rate['caveat'].capitalize()}.\n")
+                         f"{md_text(rate['caveat'].capitalize())}.\n")
         parts += _figure(store, "participant")
         parts += [f"{tbl_ref('experience-participant-items')} gives the % agreeing with each statement. Where fewer "
                   "than 30 answered, the base column says so; where a count would identify someone it is hidden.\n",
