@@ -37,9 +37,9 @@ def banner(store: ResultsStore) -> str:
     if store.synthetic:
         out += f"::: {{.synthetic-banner}}\n**{BANNER}.** Built from synthetic demonstration data.\n:::\n"
     if store.not_for_publication:
-        out += (f"::: {{.synthetic-banner .not-for-publication}}\n**{store.not_for_publication}.** Built with a "
-                "disclosure threshold below the one for publication, so it may show small counts: it must not be "
-                "published.\n:::\n")
+        notice = md_text(store.not_for_publication)
+        out += (f"::: {{.synthetic-banner .not-for-publication}}\n**{notice}.** Built with a disclosure threshold "
+                "below the one for publication, so it may show small counts: it must not be published.\n:::\n")
     return out
 
 
