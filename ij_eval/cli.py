@@ -2,7 +2,8 @@
 
 Exit codes (the class of :class:`~ij_eval.errors.IJEvalError` decides): 0 success; 1 bad input data
 (validation errors, an unreadable table); 2 a problem with the config or the environment (message
-on stderr, no traceback); 130 interrupted.
+on stderr, no traceback); 3 an internal error, a bug (one line naming the crash log,
+:mod:`ij_eval.crash`); 130 interrupted. Never a traceback.
 """
 
 from __future__ import annotations
@@ -164,7 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERNAL_ERROR = 3
+
+
+def _own_folders(args: argparse.Namespace) -> list[Path]:
+    """The folders this command reads or writes: a crash log must not land in one of them."""
+    return [Path(getattr(args, k)) for k in ("data_dir", "out", "results", "in_dir", "out_dir")
+            if getattr(args, k, None)]
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
@@ -180,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ij-eval: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("ij-eval: the machine ran out of memory. Run on a machine with more memory, "
+              "or with smaller settings ([value_for_money] monte_carlo_draws)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and a crash log, never a traceback
+        from ij_eval.crash import report_crash
+
+        print(report_crash(exc, argv, avoid=_own_folders(args)), file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

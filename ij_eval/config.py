@@ -1,15 +1,20 @@
 """The evaluation config: a typed, frozen object read and validated once from ``evaluation.toml``.
 
-Every setting has its default here, in one place. Unknown sections or keys are errors (a typo
-must not silently fall back to a default).
+Every setting has its default here, in one place, and every numeric or date setting its valid range
+(:func:`setting`, :class:`Bounds`): a value outside it is refused with the range in the message, so
+an absurd value never reaches an estimator (a negative seed, a trillion Monte Carlo draws). Unknown
+sections or keys are errors (a typo must not silently fall back to a default). Text settings are
+one line, without control characters, and of bounded length; lists are bounded too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
@@ -27,13 +32,50 @@ Shares = tuple[tuple[str, float], ...]  # (category, share) pairs, from a TOML t
 HeaderRow = int | tuple[tuple[str, int], ...]  # one row for every workbook, or (table, row) pairs
 EXCEL_MAX_ROW = 1_048_576
 
+FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2099, 12, 31)  # the range of every date setting
+MAX_TEXT = 500  # characters of a text setting (a source, a reason), unless its field says fewer
+MAX_NAME = 200  # characters of a name (the scheme, the force, the evaluation team)
+MAX_LIST = 50  # entries of a list setting (unless its field says more)
+MAX_APPROVED = 100_000  # ids approved for publication ([publication] approved)
+MAX_SEED = 2**32 - 1  # numpy, R and most generators take a seed below 2**32
+MAX_MONTE_CARLO_DRAWS = 1_000_000  # the memory a run may use also limits them (ij_eval.vfm.uncertainty)
+PUBLICATION_THRESHOLD = 10  # the smallest count published without a stated reason (UK practice)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The valid range of a numeric setting: ``low <= value <= high`` (``low < value`` when ``low_open``)."""
+
+    low: float
+    high: float
+    low_open: bool = False
+
+    def holds(self, value: float) -> bool:
+        return (value > self.low if self.low_open else value >= self.low) and value <= self.high
+
+    def describe(self, whole: bool) -> str:
+        if whole:
+            return f"a whole number from {int(self.low)} to {int(self.high)}"
+        low = f"above {self.low:g}" if self.low_open else f"from {self.low:g}"
+        return f"a number {low} {'and at most' if self.low_open else 'to'} {self.high:g}"
+
+
+def setting(default: Any, low: float, high: float, *, low_open: bool = False) -> Any:
+    """A numeric setting with its default and its valid range."""
+    return field(default=default, metadata={"bounds": Bounds(low, high, low_open)})
+
+
+def text(default: str = "", max_chars: int = MAX_TEXT) -> Any:
+    """A text setting of at most ``max_chars`` characters."""
+    return field(default=default, metadata={"max_chars": max_chars})
+
 
 @dataclass(frozen=True)
 class SchemeConfig:
-    name: str = "Immediate Justice"
-    force: str = ""
+    name: str = text("Immediate Justice", MAX_NAME)
+    force: str = text("", MAX_NAME)
     start: dt.date | None = None
-    evaluation_team: str = ""
+    evaluation_team: str = text("", MAX_NAME)
     synthetic: bool = False  # demo data: every output is labelled synthetic
 
 
@@ -66,8 +108,9 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class ReoffendingConfig:
-    follow_up_days: int = 365  # fixed window after the index (referral) date
-    waiting_days: int = 182  # further time for an offence in the window to be proven (MoJ: 6 months)
+    follow_up_days: int = setting(365, 1, 3650)  # fixed window after the index (referral) date
+    # further time for an offence in the window to be proven (MoJ: 6 months)
+    waiting_days: int = setting(182, 0, 3650)
     comparison: ComparisonKind = "concurrent"
     covariates: tuple[str, ...] = ("age", "sex", "prior_offences")
     # Disposals that make an offence "proven" in the MoJ sense, and those that mark entry to the
@@ -78,20 +121,22 @@ class ReoffendingConfig:
         "conviction", "caution", "conditional_caution", "youth_caution", "youth_conditional_caution")
     primary_measure: OutcomeMeasure = "proven"  # the measure behind the headline and adjusted effects
     matching: MatchingMethod = "nearest"  # propensity-score nearest neighbour, or "ipw"
-    caliper_sd: float = 0.2  # caliper in standard deviations of the logit propensity score
-    min_group_size: int = 20  # a group smaller than this is not analysed (reported as too small)
+    caliper_sd: float = setting(0.2, 0, 10, low_open=True)  # caliper in SDs of the logit propensity score
+    min_group_size: int = setting(20, 2, 100_000)  # a group smaller than this is not analysed (reported as too small)
 
 
 @dataclass(frozen=True)
 class HotspotConfig:
-    harmonics: int = 2  # pairs of Fourier terms for seasonality (k = 1..harmonics)
-    season_period: int = 12  # periods per seasonal cycle (12 for months)
+    # pairs of Fourier terms for seasonality (k = 1..harmonics), fewer than season_period / 2
+    harmonics: int = setting(2, 0, 26)
+    season_period: int = setting(12, 2, 53)  # periods per seasonal cycle (12 for months, 52 for weeks)
     overdispersion: Overdispersion = "quasi-poisson"
-    newey_west_lags: int = 0  # > 0: autocorrelation-robust (Newey-West) errors with this many lags
+    # > 0: autocorrelation-robust (Newey-West) errors with this many lags
+    newey_west_lags: int = setting(0, 0, 60)
     slope_change: bool = True  # interrupted time series also estimate a change in trend
-    event_leads: int = 12  # periods before the start shown in the event study
-    event_lags: int = 12  # periods after the start shown in the event study
-    placebo_shift: int = 12  # the placebo start is this many periods before the real one
+    event_leads: int = setting(12, 0, 120)  # periods before the start shown in the event study
+    event_lags: int = setting(12, 0, 120)  # periods after the start shown in the event study
+    placebo_shift: int = setting(12, 1, 120)  # the placebo start is this many periods before the real one
     # An area-month with no row in asb_counts (a gap inside an area's series, or months before its
     # first or after its last row while other areas have them): "missing" leaves it out of the
     # panel and the models; "zero" counts it as no ASB. The default is "missing": the schema asks
@@ -105,12 +150,29 @@ class HotspotConfig:
 
 @dataclass(frozen=True)
 class DisclosureConfig:
-    threshold: int = 10
+    """Disclosure control: counts below ``threshold`` are hidden. A threshold below 10 needs the
+    ``reason`` (e.g. an agreed internal release), and every output then says on its first page that
+    it is not for publication; ``threshold = 1`` switches suppression off."""
+
+    threshold: int = setting(PUBLICATION_THRESHOLD, 1, 1000)
+    reason: str = text("")
+
+    @property
+    def for_publication(self) -> bool:
+        """Whether outputs may be published: the threshold is the publication standard or stricter."""
+        return self.threshold >= PUBLICATION_THRESHOLD
+
+    def notice(self) -> str:
+        """The warning every output carries when it is not for publication ("" when it is)."""
+        if self.for_publication:
+            return ""
+        return (f"NOT FOR PUBLICATION — disclosure threshold {self.threshold}, below {PUBLICATION_THRESHOLD}"
+                + (": small counts are not suppressed" if self.threshold == 1 else ""))
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    seed: int = 20231001
+    seed: int = setting(20231001, 0, MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -132,12 +194,13 @@ class PublicationConfig:
     because funders are normally public bodies (Home Office, PCC, council) whose names the value-for-money
     chapter is about, and the screen withholds a private person's name."""
 
-    approved: tuple[str, ...] = ()
+    approved: tuple[str, ...] = field(default=(), metadata={"max_items": MAX_APPROVED})
     site_names: NameStyle = "codes"
     funder_names: NameStyle = "screened"
 
 
 LOGIC_MODEL_MAX_CHARS = 80  # longest entry a logic model box can hold legibly
+LOGIC_MODEL_MAX_ENTRIES = 12  # boxes a column of the logic model figure can hold legibly
 
 
 @dataclass(frozen=True)
@@ -234,6 +297,9 @@ class ParameterSpec:
 
 
 Specs = tuple[tuple[str, ParameterSpec], ...]
+# The largest value a parameter may take, by unit (beyond it a value is a typing slip, and sums overflow).
+PARAMETER_LIMITS = {"share": 1.0, "hours": 1_000.0, "£": 1e9}
+MAX_INDEX = 10_000  # a GDP deflator index value (the shipped series is about 100 in its base year)
 
 
 @dataclass(frozen=True)
@@ -249,18 +315,19 @@ class ValueForMoneyConfig:
 
     price_year: str = "2024-25"
     base_date: dt.date | None = None
-    discount_rate: float = 0.035  # the Green Book social time preference rate, years 0-30
-    appraisal_years: int = 0
+    discount_rate: float = setting(0.035, 0, 0.5)  # the Green Book social time preference rate, years 0-30
+    appraisal_years: int = setting(0, 0, 100)
     benefits: tuple[str, ...] = BENEFITS
-    effect_term: str = "matched_risk_difference"  # a term of the reoffending_effects table
-    effect_years: int = 1  # years a referral's effect on reoffending lasts (1: the measured window)
+    effect_term: str = text("matched_risk_difference", MAX_NAME)  # a term of the reoffending_effects table
+    # years a referral's effect on reoffending lasts (1: the measured window)
+    effect_years: int = setting(1, 1, 30)
     count_diffusion: bool = False  # count ASB falls in buffer areas (diffusion of benefit) as benefits
     out_of_court_routes: tuple[str, ...] = ("community_resolution", "outcome_22", "conditional_caution", "caution")
-    monte_carlo_draws: int = 10_000
+    monte_carlo_draws: int = setting(10_000, 100, MAX_MONTE_CARLO_DRAWS)
     parameters: Specs = ()
     unit_costs: Specs = ()
     deflator: tuple[tuple[str, float], ...] = ()
-    deflator_source: str = ""
+    deflator_source: str = text("")
 
     def parameter(self, key: str) -> ParameterSpec | None:
         return dict(self.parameters).get(key)
@@ -319,6 +386,34 @@ class EvaluationConfig:
         return out
 
 
+def _finite(where: str, value: Any, what: str = "a number") -> float:
+    """``value`` as a float: a TOML integer or float that is finite (TOML allows inf and nan)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}: expected {what}, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        raise ConfigError(f"{where}: expected {what}, got {value!r} (not a finite number)")
+    return number
+
+
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "NUL"}
+
+
+def _one_line(where: str, value: str, max_chars: int) -> str:
+    """Refuse text that is too long or holds control characters (a line break, a NUL, ...)."""
+    if len(value) > max_chars:
+        raise ConfigError(f"{where}: {len(value):,} characters; at most {max_chars} are allowed")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ConfigError(f"{where}: contains the control character U+{ord(bad):04X} "
+                          f"({_CONTROL_NAMES.get(bad) or unicodedata.name(bad, 'a control character')}); "
+                          "write it as plain text on one line")
+    return value
+
+
 def _coerce(where: str, hint: Any, value: Any) -> Any:
     """Check ``value`` against a dataclass field's type hint; return it in the field's type."""
     options = get_args(hint)
@@ -337,35 +432,38 @@ def _coerce(where: str, hint: Any, value: Any) -> Any:
         if not isinstance(value, dict) or not value:
             raise ConfigError(f"{where}: expected a table of category = share, like {{ female = 0.51, male = 0.49 }}, "
                               f"got {value!r}")
-        for category, share in value.items():
-            if isinstance(share, bool) or not isinstance(share, int | float):
-                raise ConfigError(f"{where}.{category}: expected a share between 0 and 1, got {share!r}")
-        return tuple(sorted((str(k), float(v)) for k, v in value.items()))
+        return tuple(sorted((str(k), _finite(f"{where}.{k}", v, "a share between 0 and 1"))
+                            for k, v in value.items()))
     if getattr(hint, "__origin__", None) is Literal:
         if value not in options:
             raise ConfigError(f"{where}: must be one of {', '.join(map(repr, options))}, got {value!r}")
         return value
     if getattr(hint, "__origin__", None) is tuple:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: expected a list of text values like [\"first\", \"second\"], got {value!r}")
-        return tuple(value)
+            raise ConfigError(f"{where}: expected a list of text values like [\"first\", \"second\"], "
+                              f"got {_shown(value)}")
+        return tuple(_one_line(f"{where} entry {i + 1}", v, MAX_TEXT) for i, v in enumerate(value))
     if hint is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: expected true or false, got {value!r}")
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
+        return _finite(where, value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{where}: expected a whole number, got {value!r}")
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected text, got {value!r}")
+            raise ConfigError(f"{where}: expected text, got {_shown(value)}")
         return value
     return value
+
+
+def _shown(value: Any) -> str:
+    """A value for a message, cut short (a config may hold a huge list)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "<dict>") -> EvaluationConfig:
@@ -443,9 +541,7 @@ def _sheets(where: str, value: Any) -> tuple[tuple[str, str], ...]:
 
 def _spec(where: str, value: Any) -> ParameterSpec:
     def number(key: str, v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ConfigError(f"{where} {key}: expected a number, got {v!r}")
-        return float(v)
+        return _finite(f"{where} {key}", v)
 
     if not isinstance(value, dict):
         return ParameterSpec(number("value", value))
@@ -456,7 +552,8 @@ def _spec(where: str, value: Any) -> ParameterSpec:
         raise ConfigError(f"{where}: needs a value, e.g. {{ value = 500, source = \"...\" }}")
     spec = ParameterSpec(number("value", value["value"]),
                          *(number(k, value[k]) if value.get(k) is not None else None for k in ("low", "high")),
-                         *(_coerce(f"{where} {k}", str, value.get(k, "")) for k in ("price_year", "source")))
+                         *(_one_line(f"{where} {k}", _coerce(f"{where} {k}", str, value.get(k, "")), MAX_TEXT)
+                           for k in ("price_year", "source")))
     low = spec.low if spec.low is not None else spec.value
     high = spec.high if spec.high is not None else spec.value
     if not low <= spec.value <= high:
@@ -478,20 +575,14 @@ def _deflator(where: str, body: Any) -> tuple[tuple[str, float], ...]:
     for year, index in body.items():
         if not FINANCIAL_YEAR.match(str(year)):
             raise ConfigError(f"{where} {year}: expected a financial year like \"2025-26\"")
-        if isinstance(index, bool) or not isinstance(index, int | float) or index <= 0:
-            raise ConfigError(f"{where} {year}: expected a positive index number, got {index!r}")
+        if isinstance(index, bool) or not isinstance(index, int | float) or not 0 < index <= MAX_INDEX:
+            raise ConfigError(f"{where} {year}: expected a positive index number (at most {MAX_INDEX}), "
+                              f"got {index!r}")
     return tuple(sorted((str(k), float(v)) for k, v in body.items()))
 
 
 def _check_value_for_money(v: ValueForMoneyConfig, source: str) -> None:
     where = f"{source}: [value_for_money]"
-    if not FINANCIAL_YEAR.match(v.price_year):
-        raise ConfigError(f"{where} price_year: expected a financial year like \"2024-25\", got {v.price_year!r}")
-    if not 0 <= v.discount_rate < 1:
-        raise ConfigError(f"{where} discount_rate: expected a rate between 0 and 1, like 0.035")
-    if v.appraisal_years < 0 or v.effect_years < 1 or v.monte_carlo_draws < 1:
-        raise ConfigError(f"{where}: appraisal_years must not be negative, effect_years and monte_carlo_draws "
-                          "must be at least 1")
     unknown = sorted(set(v.benefits) - set(BENEFITS))
     if unknown:
         raise ConfigError(f"{where} benefits: unknown benefit {', '.join(unknown)} (known: {', '.join(BENEFITS)})")
@@ -512,25 +603,75 @@ def _check_value_for_money(v: ValueForMoneyConfig, source: str) -> None:
     if unknown:
         raise ConfigError(f"{where} out_of_court_routes: unknown route {', '.join(unknown)} "
                           f"(known: {', '.join(routes)})")
-    for key, spec in v.parameters:
-        bounds = [b for b in (spec.low, spec.value, spec.high) if b is not None]
-        if VFM_PARAMETERS[key][1] == "share" and not all(0 <= b <= 1 for b in bounds):
-            raise ConfigError(f"{where}.parameters {key}: a share must be between 0 and 1")
-        if any(b < 0 for b in bounds):
-            raise ConfigError(f"{where}.parameters {key}: must not be negative")
+    for table, specs in (("parameters", v.parameters), ("unit_costs", v.unit_costs)):
+        for key, spec in specs:
+            unit = VFM_PARAMETERS[key][1] if table == "parameters" else "£"
+            bounds = [b for b in (spec.low, spec.value, spec.high) if b is not None]
+            if unit == "share" and not all(0 <= b <= 1 for b in bounds):
+                raise ConfigError(f"{where}.{table} {key}: a share must be between 0 and 1")
+            if any(b < 0 for b in bounds):
+                raise ConfigError(f"{where}.{table} {key}: must not be negative")
+            if any(b > PARAMETER_LIMITS[unit] for b in bounds):
+                raise ConfigError(f"{where}.{table} {key}: {max(bounds):g} is more than the largest value allowed "
+                                  f"for a value in {unit} ({PARAMETER_LIMITS[unit]:g})")
+            if spec.price_year:
+                _check_financial_year(f"{where}.{table} {key} price_year", spec.price_year)
+    _check_financial_year(f"{where} price_year", v.price_year)
+    for year, _ in v.deflator:
+        _check_financial_year(f"{where}.deflator {year}", year)
+
+
+def _check_financial_year(where: str, year: str) -> None:
+    """A financial year "2024-25" whose two years follow each other, within the range of dates."""
+    m = FINANCIAL_YEAR.match(year)
+    if not m:
+        raise ConfigError(f"{where}: expected a financial year like \"2024-25\", got {year!r}")
+    first, second = int(m.group(1)), int(m.group(2))
+    if second != (first + 1) % 100 or not FIRST_DATE.year <= first < LAST_DATE.year:
+        raise ConfigError(f"{where}: {year!r} is not a financial year from {FIRST_DATE.year}-"
+                          f"{(FIRST_DATE.year + 1) % 100:02d} to {LAST_DATE.year - 1}-{LAST_DATE.year % 100:02d} "
+                          "(the second year follows the first, e.g. \"2024-25\")")
+
+
+def _check_ranges(config: EvaluationConfig, source: str) -> None:
+    """Every setting within its range: numbers (:func:`setting`), dates, and text (:func:`text`)."""
+    for section in dataclasses.fields(config):
+        body = getattr(config, section.name)
+        if not dataclasses.is_dataclass(body):
+            continue
+        hints = get_type_hints(type(body))
+        for f in dataclasses.fields(body):
+            value, where = getattr(body, f.name), f"{source}: [{section.name}] {f.name}"
+            bounds = f.metadata.get("bounds")
+            if bounds is not None and not bounds.holds(value):
+                whole = hints[f.name] is int
+                raise ConfigError(f"{where} must be {bounds.describe(whole)}, got {value if whole else f'{value:g}'}")
+            if isinstance(value, dt.date) and not FIRST_DATE <= value <= LAST_DATE:
+                raise ConfigError(f"{where} must be a date from {FIRST_DATE} to {LAST_DATE}, got {value}")
+            if isinstance(value, str) and hints[f.name] is str:
+                _one_line(where, value, f.metadata.get("max_chars", MAX_TEXT))
+            if getattr(hints[f.name], "__origin__", None) is tuple and len(value) > f.metadata.get("max_items",
+                                                                                                   MAX_LIST):
+                raise ConfigError(f"{where}: {len(value):,} entries; at most {f.metadata.get('max_items', MAX_LIST)} "
+                                  "are allowed")
 
 
 def _check(config: EvaluationConfig, source: str) -> None:
+    _check_ranges(config, source)
     d = config.data
     if d.period_start and d.period_end and d.period_end < d.period_start:
         raise ConfigError(f"{source}: [data] period_end is before period_start")
-    if config.disclosure.threshold < 1:
-        raise ConfigError(f"{source}: [disclosure] threshold must be at least 1")
-    if config.reoffending.follow_up_days < 1 or config.reoffending.waiting_days < 0:
-        raise ConfigError(f"{source}: [reoffending] follow_up_days must be positive and waiting_days not negative")
+    if d.extract_date and d.period_start and d.period_start > d.extract_date:
+        raise ConfigError(f"{source}: [data] period_start ({d.period_start}) is after extract_date "
+                          f"({d.extract_date}): the analysis period lies wholly after the data were extracted, "
+                          "so it holds no data; check both dates")
+    if d.extract_date and config.scheme.start and config.scheme.start > d.extract_date:
+        raise ConfigError(f"{source}: [scheme] start ({config.scheme.start}) is after [data] extract_date "
+                          f"({d.extract_date}): the data were extracted before the scheme began; check both dates")
+    if not config.scheme.name.strip():
+        raise ConfigError(f"{source}: [scheme] name is blank; give the scheme's name (it is the report's title)")
+    _check_disclosure(config.disclosure, source)
     r = config.reoffending
-    if r.caliper_sd <= 0 or r.min_group_size < 2:
-        raise ConfigError(f"{source}: [reoffending] caliper_sd must be positive and min_group_size at least 2")
     from ij_eval.schema import load_schemas
 
     disposals = set(load_schemas()["offences"].column("disposal").values)
@@ -540,11 +681,9 @@ def _check(config: EvaluationConfig, source: str) -> None:
             raise ConfigError(f"{source}: [reoffending] {key}: unknown disposal {', '.join(unknown)} "
                               f"(known: {', '.join(sorted(disposals))})")
     h = config.hotspots
-    if min(h.newey_west_lags, h.event_leads, h.event_lags) < 0 or h.placebo_shift < 1 or h.season_period < 2:
-        raise ConfigError(f"{source}: [hotspots] lags, leads and placebo_shift must not be negative "
-                          "(placebo_shift at least 1) and season_period at least 2")
-    if config.hotspots.harmonics < 0:
-        raise ConfigError(f"{source}: [hotspots] harmonics must not be negative")
+    if 2 * h.harmonics >= h.season_period:  # k = P/2 gives sin = 0 at every whole season: not identifiable
+        raise ConfigError(f"{source}: [hotspots] harmonics must be less than half of season_period "
+                          f"({h.season_period}): at most {(h.season_period - 1) // 2}, got {h.harmonics}")
     _check_population(config.population, source, load_schemas()["referrals"])
     _check_publication(config.publication, source)
     _check_value_for_money(config.value_for_money, source)
@@ -559,6 +698,19 @@ def _check(config: EvaluationConfig, source: str) -> None:
                 raise ConfigError(f"{source}: [logic_model] {column}: entry {entry[:40]!r}... is {len(entry)} "
                                   f"characters; keep each entry to {LOGIC_MODEL_MAX_CHARS} or fewer so it fits "
                                   "its box")
+        if len(entries) > LOGIC_MODEL_MAX_ENTRIES:
+            raise ConfigError(f"{source}: [logic_model] {column} has {len(entries)} entries; at most "
+                              f"{LOGIC_MODEL_MAX_ENTRIES} fit in a column of the figure")
+
+
+def _check_disclosure(d: DisclosureConfig, source: str) -> None:
+    """A threshold below the publication standard needs a stated reason (outputs are then marked)."""
+    if not d.for_publication and not d.reason.strip():
+        off = " (1 switches suppression off)" if d.threshold == 1 else ""
+        raise ConfigError(
+            f"{source}: [disclosure] threshold = {d.threshold} is below {PUBLICATION_THRESHOLD}{off}; a threshold "
+            f"below {PUBLICATION_THRESHOLD} needs its reason in the config, e.g. [disclosure] reason = \"internal "
+            "review by the evaluation team only\", and every output is then marked not for publication")
 
 
 APPROVED_ID = re.compile(r"^t-[0-9a-f]{8}$")  # an item id of the review file (ij_eval.privacy.screen.item_id)
@@ -589,15 +741,37 @@ def _check_population(population: PopulationConfig, source: str, referrals: Any)
                               f"(within {SHARE_TOLERANCE})")
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few kilobytes; a bigger file is not one
+
+
 def load_config(path: str | Path | None) -> EvaluationConfig:
     """Read ``evaluation.toml``; ``None`` gives the defaults."""
     if path is None:
         return EvaluationConfig()
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder, not a file; pass the evaluation.toml inside it")
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        what = "not a regular file" if path.exists() else "not found"
+        raise ConfigError(f"config file {what}: {path}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        with path.open("rb") as f:
+            data = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB; an evaluation config "
+                          "is a few kilobytes of TOML: check that it is the right file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save the config "
+                          "as UTF-8") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     return config_from_dict(raw, source=str(path))

@@ -22,7 +22,7 @@ import polars as pl
 from ij_eval import __version__, publication
 from ij_eval.config import EvaluationConfig
 from ij_eval.dictionary import DICTIONARY_FILE
-from ij_eval.errors import IJEvalError
+from ij_eval.errors import ConfigError, IJEvalError
 from ij_eval.io import output_folder, store
 from ij_eval.io.tables import ROW
 from ij_eval.privacy.screen import (
@@ -92,6 +92,11 @@ def _intake(report: ValidationReport, config: EvaluationConfig) -> tuple[Inputs,
             outside = outside | (date < start)
         if end:
             outside = outside | (date > end)
+        if referrals.frame.height and outside.all():
+            first, last = date.min(), date.max()
+            raise ConfigError(f"{config.source or 'config'}: [data] the analysis period ({start or '…'} to "
+                              f"{end or '…'}) leaves no referral: all {len(date):,} referrals in {referrals.file} "
+                              f"are dated outside it (from {first} to {last}); widen period_start / period_end")
         excluded.append(_exclusions(referrals, outside, "intake",
                                     f"referral date outside the analysis period ({start or '…'} to {end or '…'})",
                                     "referral_id"))
@@ -265,6 +270,8 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                  results: Mapping[str, StrandResult], skipped: Mapping[str, str],
                  exclusions: pl.DataFrame, inputs: dict[str, Any], progress: Progress,
                  protected: Sequence[output_folder.Protected] = ()) -> None:
+    from ij_eval.plots.style import label_not_for_publication
+
     synthetic = config.scheme.synthetic
     threshold = config.disclosure.threshold
     published, context = _publish(results, exclusions, threshold)
@@ -290,6 +297,7 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
             for spec in result.figures:
                 data = publication.publish_figure_data(spec.name, spec.data, threshold, context)
                 fig = spec.plot(data, synthetic=synthetic)
+                label_not_for_publication(fig, config.disclosure.notice())
                 store.save_figure(fig, staging / "figures" / f"{spec.name}.png")
                 figures[spec.name] = {"file": f"figures/{spec.name}.png", "title": spec.title,
                                       "alt_text": spec.alt_text, "strand": name}
@@ -326,9 +334,13 @@ def _write_store(out: Path, report: ValidationReport, config: EvaluationConfig,
                 ("extract_date", config.data.extract_date))},
             "synthetic": synthetic,
             "synthetic_notice": "SYNTHETIC DATA — NOT REAL RESULTS" if synthetic else "",
+            # a disclosure threshold below 10 (with its reason in the config): every output says so
+            "not_for_publication": not config.disclosure.for_publication,
+            "not_for_publication_notice": config.disclosure.notice(),
             "strands": strands_json,
             "disclosure": {
                 "threshold": threshold,
+                "reason": config.disclosure.reason if not config.disclosure.for_publication else "",
                 "marker": publication.MARKER,
                 "rule": " ".join(publication.rule_sentences(threshold)),
                 "rules": publication.rule_sentences(threshold),

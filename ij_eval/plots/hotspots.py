@@ -227,7 +227,7 @@ def plot_displacement(table: pl.DataFrame, *, synthetic: bool = False):
     left, right, caption = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
     y = np.arange(n)[::-1].astype(float)
     ids = shown["area_id"].to_list()
-    is_total = np.array([a == "total" for a in ids])
+    is_total = np.array([a == "total" for a in ids], dtype=bool)
     height = 0.38
     first = shown[first_col].fill_null(np.nan).to_numpy().astype(float)
     second = shown[second_col].fill_null(np.nan).to_numpy().astype(float)

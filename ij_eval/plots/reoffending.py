@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
 
-from ij_eval.plots.style import PALETTE, label_synthetic
+from ij_eval.plots.style import PALETTE, label_synthetic, nothing_to_show
 from ij_eval.report.escape import plot_text
 
 GROUP_NAMES = {
@@ -24,6 +24,12 @@ def plot_km(km: pl.DataFrame, at_risk: pl.DataFrame, *, synthetic: bool = False,
             horizon: int | None = None):
     """Survival (not yet reoffended) by group with 95% bands, censor marks and numbers at risk below."""
     groups = km["group"].unique(maintain_order=True).to_list()
+    if not groups:
+        fig, ax = plt.subplots(figsize=(7.5, 3.0), layout="constrained")
+        nothing_to_show(ax, "No one to follow up in these data")
+        if synthetic:
+            label_synthetic(fig)
+        return fig
     fig = plt.figure(figsize=(7.5, 4.6 + 0.22 * len(groups)), layout="constrained")
     grid = fig.add_gridspec(2, 1, height_ratios=[4, 0.35 + 0.25 * len(groups)])
     ax, table = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
@@ -65,9 +71,17 @@ def plot_km(km: pl.DataFrame, at_risk: pl.DataFrame, *, synthetic: bool = False,
 
 
 def plot_forest(effects: pl.DataFrame, *, synthetic: bool = False, xlabel: str = "Hazard ratio (log scale)"):
-    """Estimates with 95% intervals on a log scale (columns label, estimate, ci_lower, ci_upper)."""
+    """Estimates with 95% intervals on a log scale (columns label, estimate, ci_lower, ci_upper); rows
+    without an estimate or interval (not estimable, or hidden) are left out."""
+    effects = effects.drop_nulls(["estimate", "ci_lower", "ci_upper"]).filter(
+        (pl.col("ci_lower") > 0) & pl.col("ci_upper").is_finite())
     n = effects.height
-    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.45 * n), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.45 * max(n, 2)), layout="constrained")
+    if n == 0:
+        nothing_to_show(ax, "No hazard ratio could be estimated from these data")
+        if synthetic:
+            label_synthetic(fig)
+        return fig
     y = np.arange(n)[::-1]
     ax.errorbar(effects["estimate"].to_numpy(), y,
                 xerr=[effects["estimate"].to_numpy() - effects["ci_lower"].to_numpy(),

@@ -1,4 +1,5 @@
-"""Shared figure setup: the Agg backend, a readable default style, colour contrast and the synthetic-data label."""
+"""Shared figure setup: the Agg backend, a readable default style, colour contrast, the synthetic-data and
+not-for-publication labels, and the placeholder for a figure with nothing to show."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ SYNTHETIC_LABEL = "SYNTHETIC DATA — NOT REAL RESULTS"
 SYNTHETIC_LABEL_COLOUR = "#A63D00"
 TEXT_COLOUR = "#111111"  # dark text for labels on light or mid-tone fills
 AA_CONTRAST = 4.5  # WCAG 2 level AA minimum for normal-size text
+LABEL_BAND = 0.3  # inches added at the top of a hand-laid-out figure for the not-for-publication label
 
 
 def _rgb(colour: str | Sequence[float]) -> tuple[float, float, float]:
@@ -78,3 +80,37 @@ def label_synthetic(fig, *, y: float | None = None) -> None:
     position = {} if y is None else {"y": y}
     fig.suptitle(SYNTHETIC_LABEL, x=0.99, ha="right", va="top", fontsize=8, color=SYNTHETIC_LABEL_COLOUR,
                  fontweight="bold", **position)
+
+
+def label_not_for_publication(fig, notice: str) -> None:
+    """Stamp a figure from a store that is not for publication (a disclosure threshold below 10).
+
+    The notice joins the synthetic-data label when there is one, else takes its place, top right.
+    """
+    if not notice:
+        return
+    title = fig.get_suptitle()
+    if title:  # the synthetic-data label: add the short form, which fits beside it on any figure
+        fig._suptitle.set_text(f"{title} · {notice.split(' — ')[0]}")
+        return
+    if fig.get_layout_engine() is not None:  # the layout makes room for the label
+        fig.suptitle(notice, x=0.99, ha="right", va="top", fontsize=8, color=SYNTHETIC_LABEL_COLOUR,
+                     fontweight="bold")
+        return
+    # A figure laid out by hand: add a band at the top for the label, every axes keeping its size in inches.
+    width, height = fig.get_size_inches()
+    scale = height / (height + LABEL_BAND)
+    fig.set_size_inches(width, height + LABEL_BAND)
+    for ax in fig.axes:
+        box = ax.get_position()
+        ax.set_position([box.x0, box.y0 * scale, box.width, box.height * scale])
+    fig.suptitle(notice, x=0.99, y=1 - 0.06 / (height + LABEL_BAND), ha="right", va="top", fontsize=8,
+                 color=SYNTHETIC_LABEL_COLOUR, fontweight="bold")
+
+
+def nothing_to_show(ax, message: str) -> None:
+    """Write ``message`` in the middle of an empty axis (a figure whose data hold nothing to draw)."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=11, color=TEXT_COLOUR)

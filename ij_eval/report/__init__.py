@@ -67,8 +67,9 @@ def build_outputs(results_dir: str | Path, progress: Progress | None = None) -> 
         raise PublicationBlocked(problems)
 
     date = _document_date(store)
-    report = Document(report_md, store.root, fields, store.synthetic, date=date)
-    brief = Document(brief_md, store.root, fields, store.synthetic, brief=True, date=date)
+    notice = store.not_for_publication
+    report = Document(report_md, store.root, fields, store.synthetic, date=date, not_for_publication=notice)
+    brief = Document(brief_md, store.root, fields, store.synthetic, brief=True, date=date, not_for_publication=notice)
     files: dict[str, bytes] = {}
     with progress.stage("report_html", "report: HTML (report and brief)"):
         files["report.html"] = render_html(report).encode("utf-8")
@@ -84,7 +85,7 @@ def build_outputs(results_dir: str | Path, progress: Progress | None = None) -> 
         "report.html": "Full report (HTML)", "report.pdf": f"Full report (PDF, {report_pages} pages)",
         "brief.html": "Brief for chief officers (HTML)",
         "brief.pdf": f"Brief for chief officers (PDF, {brief_pages} page{'s' if brief_pages != 1 else ''})",
-    }).encode("utf-8")
+    }, not_for_publication=notice).encode("utf-8")
     return {name: files[name] for name in REPORT_FILES}
 
 

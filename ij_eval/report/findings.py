@@ -161,6 +161,13 @@ def displacement(store: ResultsStore) -> Finding:
 
 
 def _not_answered(key: str, question: str, store: ResultsStore, strand: str) -> Finding:
+    name = strand.replace('_', ' ')
+    if store.ran(strand):  # it ran, but the data could not support the estimate this question needs
+        return Finding(key, question, False,
+                       f"Not answered by this run: the {name} analysis ran, but these data could not support an "
+                       f"estimate of the effect (the notes of the {name} chapter say why).",
+                       "No evidence from this evaluation.",
+                       "Re-run the evaluation when the data hold enough people, events and periods for the estimate.")
     reason = md_text(store.not_run_reason(strand))
     return Finding(key, question, False,
                    f"Not answered by this run: the {strand.replace('_', ' ')} analysis did not run ({reason}).",

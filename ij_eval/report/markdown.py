@@ -7,7 +7,8 @@ which numbers the labels itself). The conventions:
 - figure: ``![Caption](figures/x.png){#fig-x fig-alt="..."}`` (path relative to the store)
 - table: a pipe table, a blank line, then ``: Caption {#tbl-x}``
 - cross-reference: ``@fig-x``, ``@tbl-x``, ``@sec-x``
-- the synthetic-data banner: a ``.synthetic-banner`` div at the top of every chapter
+- the synthetic-data banner: a ``.synthetic-banner`` div at the top of every chapter (and the
+  not-for-publication banner, ``.synthetic-banner .not-for-publication``)
 
 What is Markdown and what is text: headings, callouts, bullets and table cells take Markdown the
 chapter code writes, in which every value from the store or the config has been escaped with
@@ -30,10 +31,16 @@ def heading(title: str, label: str, level: int = 1) -> str:
 
 
 def banner(store: ResultsStore) -> str:
-    """The synthetic-data banner (empty for real data)."""
-    if not store.synthetic:
-        return ""
-    return f"::: {{.synthetic-banner}}\n**{BANNER}.** Built from synthetic demonstration data.\n:::\n"
+    """The synthetic-data banner, and the not-for-publication banner (both empty for a publishable
+    store of real data). Both use the ``.synthetic-banner`` style in HTML and PDF."""
+    out = ""
+    if store.synthetic:
+        out += f"::: {{.synthetic-banner}}\n**{BANNER}.** Built from synthetic demonstration data.\n:::\n"
+    if store.not_for_publication:
+        notice = md_text(store.not_for_publication)
+        out += (f"::: {{.synthetic-banner .not-for-publication}}\n**{notice}.** Built with a disclosure threshold "
+                "below the one for publication, so it may show small counts: it must not be published.\n:::\n")
+    return out
 
 
 def figure(store: ResultsStore, name: str) -> str:

@@ -55,7 +55,7 @@ def chapter(slug: str) -> Chapter:
 def chapter_markdown(store: ResultsStore | str, slug: str) -> str:
     """One chapter's Markdown (what a ``.qmd`` cell prints with ``output: asis``)."""
     store = store if isinstance(store, ResultsStore) else ResultsStore.open(store)
-    return _escape_suppressed(chapter(slug).build(store))
+    return _absent_figures(store, _escape_suppressed(chapter(slug).build(store)))
 
 
 def title_page(store: ResultsStore) -> dict[str, str]:
@@ -65,14 +65,14 @@ def title_page(store: ResultsStore) -> dict[str, str]:
 
 def report_markdown(store: ResultsStore) -> str:
     """The whole report body, chapters in order (the built-in renderer's input)."""
-    return _escape_suppressed("\n".join(c.build(store) for c in CHAPTERS))
+    return _absent_figures(store, _escape_suppressed("\n".join(c.build(store) for c in CHAPTERS)))
 
 
 def brief_markdown(store: ResultsStore) -> str:
     """The two-page brief for chief officers."""
     from ij_eval.report.brief import brief
 
-    return _escape_suppressed(brief(store))
+    return _absent_figures(store, _escape_suppressed(brief(store)))
 
 
 _SUPPRESSED = re.compile(r"(?<!\\)\[c\](?!\()")
@@ -81,3 +81,14 @@ _SUPPRESSED = re.compile(r"(?<!\\)\[c\](?!\()")
 def _escape_suppressed(markdown: str) -> str:
     """``[c]`` (a hidden figure) as literal text, not a Markdown reference link."""
     return _SUPPRESSED.sub(r"\\[c\\]", markdown)
+
+
+_FIGURE_REF = re.compile(r"@fig-([A-Za-z0-9_-]+)")
+ABSENT_FIGURE = "the figure (not drawn: these data could not support it)"
+
+
+def _absent_figures(store: ResultsStore, markdown: str) -> str:
+    """A reference to a figure the store does not have (its strand could not draw it from these data)
+    as words, not a broken link: the chapter's notes say what could not be estimated."""
+    present = {name.replace("_", "-") for name in store.figures if store.figure(name) is not None}
+    return _FIGURE_REF.sub(lambda m: m.group(0) if m.group(1) in present else ABSENT_FIGURE, markdown)

@@ -319,6 +319,12 @@ class Document:
     synthetic: bool
     brief: bool = False
     date: dt.date | None = None  # the PDF's creation date (fixed so the PDF is reproducible)
+    not_for_publication: str = ""  # the notice of a store that is not for publication ("" when it may be)
+
+    @property
+    def top_banner(self) -> str:
+        """The banner at the top of every page: synthetic data, not for publication, or both."""
+        return " · ".join(t for t in (BANNER if self.synthetic else "", self.not_for_publication) if t)
 
 
 def _pandoc(text: str, to: str, args: list[str]) -> str:
@@ -336,7 +342,7 @@ def _metadata(doc: Document) -> str:
     f = doc.fields
     meta = {"title": f.get("title", ""), "force": f.get("force", ""), "team": f.get("team", ""),
             "report-date": f.get("date", ""), "period": f.get("period", ""), "banner": BANNER,
-            "ij-version": __version__}
+            "ij-version": __version__, "top-banner": doc.top_banner, "restricted": doc.not_for_publication}
     lines = ["---"] + [f"{k}: {json.dumps(md_text(v), ensure_ascii=False)}" for k, v in meta.items() if v]
     lines += ["synthetic: true"] * doc.synthetic + ["brief: true"] * doc.brief
     return "\n".join(lines + ["---", "", ""])
@@ -491,12 +497,14 @@ def render_pdf(doc: Document) -> tuple[bytes, int]:
     return compile_pdf(typst_source(doc), doc.root)
 
 
-def landing_page(fields: Mapping[str, str], synthetic: bool, files: Mapping[str, str]) -> str:
+def landing_page(fields: Mapping[str, str], synthetic: bool, files: Mapping[str, str],
+                 not_for_publication: str = "") -> str:
     """``index.html``: the title and links to the report and the brief (HTML and PDF), with the same
     Content-Security-Policy as they carry."""
     esc = html_text
     css = CSS.read_text(encoding="utf-8")
-    banner = f'<p class="synthetic-top" role="note">{esc(BANNER)}</p>\n' if synthetic else ""
+    top = " · ".join(t for t in (BANNER if synthetic else "", not_for_publication) if t)
+    banner = f'<p class="synthetic-top" role="note">{esc(top)}</p>\n' if top else ""
     items = "\n".join(f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for href, text in files.items())
     meta = "".join(f"<dt>{esc(k)}</dt><dd>{esc(fields[v])}</dd>" for k, v in
                    (("Force", "force"), ("Evaluation team", "team"), ("Date", "date"), ("Data period", "period"))

@@ -34,7 +34,12 @@ class ResultsStore:
 
     @cached_property
     def results(self) -> dict[str, Any]:
-        return _read_json(self.root / "results.json")
+        results = _read_json(self.root / "results.json")
+        strands = results.get("strands") if isinstance(results, dict) else None
+        if not isinstance(strands, dict) or not all(isinstance(v, dict) for v in strands.values()):
+            raise IJEvalError(f"{self.root / 'results.json'} is not the results of an `ij-eval run` (no table of "
+                              "strands); re-run `ij-eval run`")
+        return results
 
     @cached_property
     def figures(self) -> dict[str, Any]:
@@ -54,6 +59,12 @@ class ResultsStore:
     @property
     def synthetic(self) -> bool:
         return bool(self.results.get("synthetic"))
+
+    @property
+    def not_for_publication(self) -> str:
+        """The notice every output carries when the store is not for publication ("" when it may be
+        published): a disclosure threshold below 10, set with a reason."""
+        return str(self.results.get("not_for_publication_notice") or "")
 
     @property
     def scheme(self) -> dict[str, Any]:

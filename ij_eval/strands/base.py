@@ -3,6 +3,13 @@
 A strand is a module with ``NAME``, ``TITLE``, ``REQUIRES`` (input tables it cannot run
 without) and ``run(inputs, config) -> StrandResult``. It returns tidy tables, headline figures
 and the plot data for its figures; it never writes files and never imports matplotlib.
+
+Data too thin for an analysis (one group, too few periods, a model that cannot be fitted) is not
+an error: the estimators raise ``ValueError`` (numpy's ``LinAlgError`` and lifelines'
+``ConvergenceError`` are ValueErrors too) and the strand runs each section through
+:func:`attempt`, which turns that into a note saying what was not estimated and why. A strand must
+return a result or raise :class:`~ij_eval.errors.IJEvalError` on any valid input, however small
+(``tests/test_strand_contract.py`` checks every strand on empty and degenerate inputs).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -24,6 +31,21 @@ EXCLUSION_COLUMNS = {"table": pl.String, "file": pl.String, "row": pl.Int64, "re
 
 def empty_exclusions() -> pl.DataFrame:
     return pl.DataFrame(schema=EXCLUSION_COLUMNS)
+
+
+NOT_ESTIMABLE = (ValueError,)  # what an estimator raises when the data cannot support it
+T = TypeVar("T")
+
+
+def attempt(notes: list[str], what: str, section: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Run one section of a strand: its result, or ``None`` with the note "<what> not run: <why>"
+    when the data cannot support it (too few groups, periods or events; a model that cannot be fitted)."""
+    try:
+        return section(*args, **kwargs)
+    except NOT_ESTIMABLE as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        notes.append(f"{what} not run: {reason}")
+        return None
 
 
 @dataclass(frozen=True)

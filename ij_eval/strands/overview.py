@@ -79,7 +79,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
             referrals.filter(pl.col("cohort") == "comparison")["person_id"].n_unique(),
             f"distinct people in the {config.reoffending.comparison} comparison cohort", unit="people"),
         "referral_months": Headline(by_month["month"].n_unique(), "months with at least one referral",
-                                    caveat=f"referral dates {first} to {last}", unit="months"),
+                                    caveat=f"referral dates {first} to {last}" if first else "no referrals",
+                                    unit="months"),
     }
     from ij_eval.plots.logic_model import plot_logic_model
     from ij_eval.plots.overview import plot_referrals_by_month
@@ -96,7 +97,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
         name="overview_referrals_by_month",
         title="Referrals by month",
         alt_text=(f"Line chart of the number of referrals each month from {first:%B %Y} to {last:%B %Y}, "
-                  "one line for Immediate Justice referrals and one for the comparison cohort."),
+                  "one line for Immediate Justice referrals and one for the comparison cohort." if first else
+                  "An empty chart: there are no referrals to count by month."),
         data=by_month,
         plot=plot_referrals_by_month,
     )

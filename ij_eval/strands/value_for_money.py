@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from ij_eval.config import EvaluationConfig, ValueForMoneyConfig
+from ij_eval.errors import ConfigError
 from ij_eval.privacy.screen import Screen, Screened, Source, codes
 from ij_eval.strands.base import FigureSpec, Headline, StrandResult, TableCell
 from ij_eval.vfm import costs as cost_lines
@@ -25,7 +26,7 @@ from ij_eval.vfm.greenbook import STPR_SOURCE, discount_factors
 from ij_eval.vfm.model import BENEFIT_LABELS, GENERAL, NEEDS, Activity, Appraisal
 from ij_eval.vfm.parameters import Parameter, estimated, from_spec, parameters_table, resolve
 from ij_eval.vfm.reference import UNIT_COSTS_OF_CRIME
-from ij_eval.vfm.uncertainty import effect_grid, monte_carlo, one_way
+from ij_eval.vfm.uncertainty import MEMORY_BUDGET, bytes_per_draw, effect_grid, max_draws, monte_carlo, one_way
 
 NAME = "value_for_money"
 TITLE = "Value for money"
@@ -254,6 +255,19 @@ def _what_the_scheme_did(inputs, config: EvaluationConfig, costs: pl.DataFrame, 
     return activity, units
 
 
+def _check_draws(n: int, appraisal: Appraisal, parameters: Mapping[str, Parameter], source: str) -> None:
+    """Refuse more Monte Carlo draws than fit in memory for this appraisal, with the limit."""
+    years, n_benefits = appraisal.years, len(appraisal.benefits)
+    limit = max_draws(len(parameters), years, n_benefits)
+    if n > limit:
+        per_draw = bytes_per_draw(len(parameters), years, n_benefits)
+        raise ConfigError(
+            f"{source or 'config'}: [value_for_money] monte_carlo_draws = {n} would need about "
+            f"{n * per_draw / 2**30:.1f} GiB for this appraisal ({years} years, {len(parameters)} parameters, "
+            f"{per_draw:,} bytes a draw); at most {limit} draws fit in the {MEMORY_BUDGET // 2**30} GiB the "
+            "simulation may use: lower monte_carlo_draws (or appraisal_years)")
+
+
 def run(inputs, config: EvaluationConfig) -> StrandResult:
     v = config.value_for_money
     notes: list[str] = []
@@ -294,6 +308,7 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     appraisal = Appraisal(activity, valued, v.discount_rate, v.effect_years, v.count_diffusion)
     values = {k: p.value for k, p in parameters.items()}
     result = appraisal.evaluate(values)
+    _check_draws(v.monte_carlo_draws, appraisal, parameters, config.source)
     mc = monte_carlo(appraisal, parameters, v.monte_carlo_draws, config.run.seed)
     sensitivity = one_way(appraisal, parameters)
     break_even = appraisal.break_even_effect(values)

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 import polars as pl
 
-from ij_eval.config import LogicModelConfig
+from ij_eval.config import MAX_SEED, LogicModelConfig
 from ij_eval.errors import ConfigError
 from ij_eval.schema import load_schemas
 from ij_eval.synth.generate import generate
@@ -43,8 +43,9 @@ def _check(seed: object, scale: object) -> None:
     if not 1 <= scale <= MAX_SCALE:
         raise ConfigError(f"synthetic data scale must be from 1 to {MAX_SCALE} "
                           f"(43 is roughly national), got {scale}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"synthetic data seed must be a whole number of 0 or more, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"synthetic data seed must be a whole number from 0 to {MAX_SEED} (the range of "
+                          f"[run] seed), got {seed!r}")
 
 
 def _in_schema_order(name: str, frame: pl.DataFrame) -> pl.DataFrame:

@@ -82,6 +82,7 @@ class Evaluation:
 
 def _shift(values: np.ndarray, k: int) -> np.ndarray:
     """``values`` moved ``k`` years later (what falls beyond the last year is dropped)."""
+    k = min(k, len(values))  # an effect lasting longer than the appraisal falls wholly beyond it
     return np.concatenate([np.zeros(k), values[:len(values) - k]]) if k else values
 
 

@@ -47,9 +47,15 @@ def reoffending(store: ResultsStore) -> str:
         return join(*parts, not_run(store, "reoffending", "reoffending"))
     finding = reoffending_finding(store)
     main = store.headline("reoffending", "main_effect")
-    parts += [finding.answer + "\n",
-              callout("important", f"**Design caveat.** {_sentence(main['caveat'])} "
-                                   f"**Strength of evidence.** {finding.evidence}")]
+    if main is None or main["estimate"] is None:  # ran, but the data could not support an effect estimate
+        parts += [finding.answer + "\n",
+                  callout("important", "**No estimate of the effect.** The data could not support the survival and "
+                                       "adjusted comparisons; the notes at the end of this chapter say why. "
+                                       f"**Strength of evidence.** {finding.evidence}")]
+    else:
+        parts += [finding.answer + "\n",
+                  callout("important", f"**Design caveat.** {_sentence(main['caveat'] or '')} "
+                                       f"**Strength of evidence.** {finding.evidence}")]
     measure = store.config.get("reoffending", {}).get("primary_measure", "proven")
     if store.has_table("reoffending_rates"):
         rates = store.table("reoffending_rates").filter((pl.col("measure") == measure) & (pl.col("age_group") == "all"))
@@ -64,12 +70,15 @@ def reoffending(store: ResultsStore) -> str:
                                "ci_upper": ("to", PERCENT), "contrast": ("Comparison is", TEXT)},
                               label="reoffending-rates", caption=f"Fixed-window {measure} reoffending rates "
                               "(descriptive)", counts=["n", "reoffenders"])]
-    parts += ["## Time to first reoffence {#sec-reoffending-survival}\n",
-              f"{fig_ref('reoffending_km')} follows everyone from referral, including people whose follow-up is "
-              f"still running (censored, not dropped); {fig_ref('reoffending_km_matched')} does the same for the "
-              "matched sample, where the groups are balanced on recorded characteristics.\n",
-              figure(store, "reoffending_km"), figure(store, "reoffending_km_matched")]
-    if store.has_table("reoffending_effects"):
+    # Each section only when the data supported it (a small cohort gets the rates alone; the notes say why).
+    if store.figure("reoffending_km"):
+        matched = (f"; {fig_ref('reoffending_km_matched')} does the same for the matched sample, where the groups "
+                   "are balanced on recorded characteristics" if store.figure("reoffending_km_matched") else "")
+        parts += ["## Time to first reoffence {#sec-reoffending-survival}\n",
+                  f"{fig_ref('reoffending_km')} follows everyone from referral, including people whose follow-up is "
+                  f"still running (censored, not dropped){matched}.\n",
+                  figure(store, "reoffending_km"), figure(store, "reoffending_km_matched") if matched else ""]
+    if store.has_table("reoffending_effects") and store.figure("reoffending_forest"):
         parts += ["## Estimates of the effect {#sec-reoffending-effects}\n",
                   f"{tbl_ref('reoffending-effects')} and {fig_ref('reoffending_forest')} set the headline "
                   "(matched) estimate beside the unadjusted, covariate-adjusted and weighted ones. Estimates marked "
@@ -80,10 +89,11 @@ def reoffending(store: ResultsStore) -> str:
                                "p_value": ("p", P_VALUE), "contrast": ("Reading", TEXT)},
                               label="reoffending-effects", caption="Effect of IJ on reoffending, by method"),
                   figure(store, "reoffending_forest")]
-    parts += ["## Balance of the comparison {#sec-reoffending-balance}\n",
-              f"{fig_ref('reoffending_love_plot')} shows how different the groups were on each recorded "
-              "characteristic before and after matching or weighting (standardised mean differences; below 0.1 "
-              "is usually taken as balanced).\n", figure(store, "reoffending_love_plot")]
+    if store.figure("reoffending_love_plot"):
+        parts += ["## Balance of the comparison {#sec-reoffending-balance}\n",
+                  f"{fig_ref('reoffending_love_plot')} shows how different the groups were on each recorded "
+                  "characteristic before and after matching or weighting (standardised mean differences; below 0.1 "
+                  "is usually taken as balanced).\n", figure(store, "reoffending_love_plot")]
     evalue = store.headline("reoffending", "e_value")
     if evalue is not None:
         parts += ["## Sensitivity to what was not measured {#sec-reoffending-evalue}\n",

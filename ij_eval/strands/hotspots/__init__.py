@@ -17,13 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-import numpy as np
 import polars as pl
 
 from ij_eval.config import EvaluationConfig
 from ij_eval.plots import hotspots as plots
 from ij_eval.privacy.screen import Screen, Screened, Source
-from ij_eval.strands.base import EXCLUSION_COLUMNS, FigureSpec, Headline, StrandResult, empty_exclusions
+from ij_eval.strands.base import EXCLUSION_COLUMNS, FigureSpec, Headline, StrandResult, attempt, empty_exclusions
 from ij_eval.strands.hotspots import descriptives, did, displacement, its, robustness
 from ij_eval.strands.hotspots.panel import build_panel
 
@@ -111,10 +110,7 @@ class _Out:
 
     def attempt(self, what: str, section, *args) -> None:
         """Run one section; data that cannot support it (too short, too few areas) becomes a note."""
-        try:
-            section(self, *args)
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            self.notes.append(f"{what} not run: {str(exc).splitlines()[0]}")
+        attempt(self.notes, what, section, self, *args)
 
 
 def _its(out: _Out, panel: pl.DataFrame, h, role: str) -> None:

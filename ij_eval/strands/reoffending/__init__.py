@@ -30,7 +30,7 @@ from ij_eval.privacy.screen import Screen, Screened, Source
 from ij_eval.stats.evalue import evalue_hazard_ratio
 from ij_eval.stats.power import minimum_detectable_difference
 from ij_eval.stats.rmst import rmst_difference
-from ij_eval.strands.base import FigureSpec, Headline, StrandResult, TableCell
+from ij_eval.strands.base import NOT_ESTIMABLE, FigureSpec, Headline, StrandResult, TableCell, attempt
 from ij_eval.strands.reoffending import matching, survival
 from ij_eval.strands.reoffending.cohort import build_cohort
 from ij_eval.strands.reoffending.first_time_entrants import first_time_entrants, monthly_first_time_entrants
@@ -175,11 +175,8 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
                           covariates=referrals.covariates)
     people, screened = _publishable_levels(cohort.people, referrals, Screen.from_config(config))
     measure = r.primary_measure
-    horizon = r.follow_up_days
     covariates = tuple(dict.fromkeys((*r.covariates, *referrals.covariates)))
-    comparison_label = f"{r.comparison} comparison cohort"
     notes = list(cohort.notes)
-    synthetic = config.scheme.synthetic
 
     rates = fixed_window_rates(people, minimum=r.min_group_size)
     status = _survival_frame(people, measure, covariates, itt=False)
@@ -187,10 +184,30 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     sizes = dict(itt.filter(pl.col("time") > 0).group_by("group").len().iter_rows())
     too_small = [f"{g} {sizes.get(g, 0)}" for g in ("ij", "comparison") if sizes.get(g, 0) < r.min_group_size]
     if too_small:
-        notes.append(f"Survival and adjusted analyses not run: too few people with follow-up ({', '.join(too_small)}; "
-                     f"at least {r.min_group_size} are needed in each cohort; [reoffending] min_group_size).")
-        return StrandResult(NAME, MappingProxyType({}), MappingProxyType({"reoffending_rates": rates}), (),
-                            cohort.exclusions, tuple(notes))
+        return _rates_only(rates, cohort, notes, f"too few people with follow-up ({', '.join(too_small)}; at least "
+                           f"{r.min_group_size} are needed in each cohort; [reoffending] min_group_size)")
+    try:
+        return _estimates(people, cohort, offences, rates, status, itt, covariates, config, list(notes),
+                          screened)
+    except NOT_ESTIMABLE as exc:  # the survival analysis as a whole cannot be supported by these data
+        return _rates_only(rates, cohort, notes, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def _rates_only(rates: pl.DataFrame, cohort, notes: list[str], reason: str) -> StrandResult:
+    """The fixed-window rates alone, with a note saying why nothing more was estimated."""
+    notes = [*notes, f"Survival and adjusted analyses not run: {reason}."]
+    return StrandResult(NAME, MappingProxyType({}), MappingProxyType({"reoffending_rates": rates}), (),
+                        cohort.exclusions, tuple(notes))
+
+
+def _estimates(people: pl.DataFrame, cohort, offences: pl.DataFrame, rates: pl.DataFrame, status: pl.DataFrame,
+               itt: pl.DataFrame, covariates: tuple[str, ...], config: EvaluationConfig,
+               notes: list[str], screened: tuple[Screened, ...]) -> StrandResult:
+    """Survival curves and tests, the adjusted effects and first-time entrants, for cohorts large enough."""
+    r = config.reoffending
+    measure, horizon = r.primary_measure, r.follow_up_days
+    comparison_label = f"{r.comparison} comparison cohort"
+    synthetic = config.scheme.synthetic
     status_sizes = dict(status.filter(pl.col("time") > 0).group_by("group").len().iter_rows())
     small_groups = sorted(g for g in STATUS_GROUPS if status_sizes.get(g, 0) < r.min_group_size)
     if small_groups:
@@ -204,14 +221,18 @@ def run(inputs, config: EvaluationConfig) -> StrandResult:
     ]).with_columns(sample=pl.lit("all"))
     at_risk_times = [round(horizon * k / 4) for k in range(5)]
     at_risk = survival.numbers_at_risk(status, at_risk_times).with_columns(sample=pl.lit("all"))
-    tests = pl.concat([
-        survival.logrank(status, reference="comparison").with_columns(test=pl.lit("log-rank, IJ status groups")),
+    # Each comparison is a section: one the data cannot support (a single status group) becomes a note.
+    tests = pl.concat([t for t in (
+        attempt(notes, "The log-rank test by IJ status", lambda: survival.logrank(
+            status, reference="comparison").with_columns(test=pl.lit("log-rank, IJ status groups"))),
         survival.logrank(itt, reference="comparison").with_columns(test=pl.lit("log-rank, all referred")),
-        survival.stratified_logrank(itt, "stratum", reference="comparison").with_columns(
-            test=pl.lit("log-rank stratified by adults and children, all referred")),
-    ])
-    rmst = pl.concat([_rmst(itt, horizon, notes), _rmst(status, horizon, notes)
-                      .filter(~pl.col("term").str.starts_with("rmst: comparison"))])
+        attempt(notes, "The log-rank test stratified by adults and children", lambda: survival.stratified_logrank(
+            itt, "stratum", reference="comparison").with_columns(
+            test=pl.lit("log-rank stratified by adults and children, all referred"))),
+    ) if t is not None])
+    by_status = attempt(notes, "Restricted mean survival time by IJ status", lambda: _rmst(
+        status, horizon, notes).filter(~pl.col("term").str.starts_with("rmst: comparison")))
+    rmst = pl.concat([_rmst(itt, horizon, notes), *([by_status] if by_status is not None else [])])
     adjusted_cox = _fit(notes, "the adjusted Cox model", lambda: survival.cox(
         itt, list(covariates), reference_group="comparison", categorical=_categorical(itt, covariates)))
     naive_cox = _fit(notes, "the unadjusted Cox model", lambda: survival.cox(itt, [], reference_group="comparison"))

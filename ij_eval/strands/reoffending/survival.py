@@ -97,7 +97,7 @@ def drop_non_positive_times(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
 def _groups(data: pl.DataFrame, reference: str | None = None) -> list[str]:
     levels = data["group"].unique().sort().to_list()
     if len(levels) < 2:
-        raise ValueError(f"need at least two groups to compare; found {levels}")
+        raise ValueError(f"need at least two groups to compare; found only {', '.join(map(str, levels)) or 'none'}")
     if reference is not None and reference not in levels:
         raise ValueError(f"reference group {reference!r} not found; groups are {levels}")
     return levels
