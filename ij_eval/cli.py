@@ -191,6 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ij-eval: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:  # an incomplete installation, not a bug in the code
+        print(f"ij-eval: the Python package {exc.name!r} is not installed, so ij-eval is not installed completely; "
+              "reinstall it (pip install --force-reinstall ij-eval) in the environment you run it from",
+              file=sys.stderr)
+        return 2
     except MemoryError:
         print("ij-eval: the machine ran out of memory. Run on a machine with more memory, "
               "or with smaller settings ([value_for_money] monte_carlo_draws)", file=sys.stderr)

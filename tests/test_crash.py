@@ -74,6 +74,8 @@ def _cli(argv: list[str]) -> tuple[int, str]:
     (RuntimeError("boom"), 3, "ij-eval: internal error (RuntimeError): a bug in ij-eval"),
     (TypeError("boom"), 3, "ij-eval: internal error (TypeError)"),
     (MemoryError(), 2, "ij-eval: the machine ran out of memory"),
+    (ModuleNotFoundError("No module named 'zxcvbn'", name="zxcvbn"), 2,
+     "ij-eval: the Python package 'zxcvbn' is not installed, so ij-eval is not installed completely"),
     (KeyboardInterrupt(), 130, "ij-eval: interrupted"),
     (ConfigError("a config problem"), 2, "ij-eval: a config problem"),
 ])
