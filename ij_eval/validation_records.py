@@ -237,15 +237,21 @@ def check_survey_ages(referrals: Table, survey: Table) -> list[Problem]:
     return [p] if p else []
 
 
+def _copies(table: Table, key: list[str], id_column: str) -> pl.DataFrame:
+    """Rows of a person that repeat an earlier row on ``key`` under another id, with ``shown`` =
+    "<id> repeats <first id>"."""
+    f = table.frame.filter(pl.col("person_id").is_not_null())
+    first = pl.struct(key).is_first_distinct()
+    return f.filter(~first).join(f.filter(first).select(*key, first=pl.col(id_column)),
+                                 on=key, how="left", nulls_equal=True
+                                 ).with_columns(shown=pl.format("{} repeats {}", id_column, "first"))
+
+
 def check_duplicate_offences(offences: Table) -> list[Problem]:
     key = [c for c in OFFENCE_KEY if c in offences.frame.columns]
-    f = offences.frame.filter(pl.col("person_id").is_not_null())
-    copies = f.filter(~pl.struct(key).is_first_distinct()).join(
-        f.filter(pl.struct(key).is_first_distinct()).select(*key, first=pl.col("offence_id")),
-        on=key, how="left", nulls_equal=True)
+    copies = _copies(offences, key, "offence_id")
     if copies.height == 0:
         return []
-    copies = copies.with_columns(shown=pl.format("{} repeats {}", "offence_id", "first"))
     n = copies["person_id"].n_unique()
     p = _problem("warning", offences, ", ".join(key),
                  f"{_s(copies.height, 'offence')} {_verb(copies.height)} another row exactly under a different "
@@ -257,13 +263,9 @@ def check_duplicate_offences(offences: Table) -> list[Problem]:
 
 def check_duplicate_referrals(referrals: Table) -> list[Problem]:
     key = list(REFERRAL_KEY)
-    f = referrals.frame.filter(pl.col("person_id").is_not_null())
-    copies = f.filter(~pl.struct(key).is_first_distinct()).join(
-        f.filter(pl.struct(key).is_first_distinct()).select(*key, first=pl.col("referral_id")),
-        on=key, how="left", nulls_equal=True)
+    copies = _copies(referrals, key, "referral_id")
     if copies.height == 0:
         return []
-    copies = copies.with_columns(shown=pl.format("{} repeats {}", "referral_id", "first"))
     n = copies["person_id"].n_unique()
     p = _problem("warning", referrals, ", ".join(key),
                  f"{_s(copies.height, 'referral')} {_verb(copies.height)} another referral of the same person "
